@@ -1,0 +1,459 @@
+package grpc
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"sync"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/internal/grpcutil"
+	"google.golang.org/grpc/internal/transport"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+)
+
+// NewStream creates a new Stream for the client side. This is typically
+// called by generated code. ctx is used for the lifetime of the stream.
+//
+// To ensure resources are not leaked due to the stream returned, one of the
+// following actions must be performed:
+//
+//  1. Call Close on the ClientConn.
+//  2. Cancel the context provided.
+//  3. Call RecvMsg until a non-nil error is returned. A protobuf-generated
+//     client-streaming RPC, for instance, might use the helper function
+//     CloseAndRecv (note that CloseSend does not Recv, therefore is not
+//     guaranteed to release all resources).
+//  4. Receive a non-nil, non-io.EOF error from Header or SendMsg.
+func (cc *ClientConn) NewStream(ctx context.Context, desc *StreamDesc, method string, opts ...CallOption) (ClientStream, error) {
+	// Interceptors see the ClientConn's default options too.
+	opts = combine(cc.dopts.callOptions, opts)
+	if cc.dopts.streamInt != nil {
+		return cc.dopts.streamInt(ctx, desc, cc, method, newClientStream, opts...)
+	}
+	return newClientStream(ctx, desc, cc, method, opts...)
+}
+
+// NewClientStream is a wrapper for ClientConn.NewStream.
+func NewClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, method string, opts ...CallOption) (ClientStream, error) {
+	return cc.NewStream(ctx, desc, method, opts...)
+}
+
+// clientStream is the ClientStream of one RPC on one transport stream. It
+// needs no goroutine of its own: the transport ends the stream when ctx is
+// done, and Close of the ClientConn reaches it through context.AfterFunc.
+type clientStream struct {
+	cc     *ClientConn
+	desc   *StreamDesc
+	method string
+	ci     *callInfo
+	opts   []CallOption
+	comp   encoding.Compressor
+	hdr    *transport.CallHdr
+
+	ctx       context.Context // the stream's context, with the peer once known
+	cancel    context.CancelFunc
+	stopWatch func() bool // stops watching the ClientConn's closing
+
+	t *transport.ClientTransport
+	s *transport.ClientStream
+
+	// Owned by the sending goroutine.
+	sentLast bool
+
+	// Owned by the receiving goroutine.
+	headerDone   bool
+	recvCompress string
+	numRecv      int
+
+	mu       sync.Mutex
+	finished bool
+	err      error // the RPC's status once finished (nil = OK)
+}
+
+func newClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, method string, opts ...CallOption) (_ ClientStream, err error) {
+	ci := defaultCallInfo()
+	for _, o := range opts {
+		if err := o.before(ci); err != nil {
+			return nil, toRPCErr(err)
+		}
+	}
+	defer func() {
+		if err != nil {
+			for _, f := range ci.onFinish {
+				f(err)
+			}
+		}
+	}()
+
+	md, _ := metadata.FromOutgoingContext(ctx)
+	if err := validateMetadata(md); err != nil {
+		return nil, status.Error(codes.Internal, err.Error())
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, status.FromContextError(err).Err()
+	}
+	if err := ci.setCodec(); err != nil {
+		return nil, err
+	}
+	var comp encoding.Compressor
+	if name := ci.compressorName; name != "" && name != encoding.Identity {
+		if comp = encoding.GetCompressor(name); comp == nil {
+			return nil, status.Errorf(codes.Internal, "grpc: Compressor is not installed for requested grpc-encoding %q", name)
+		}
+	}
+
+	sctx, cancel := context.WithCancel(ctx)
+	cs := &clientStream{
+		cc:     cc,
+		desc:   desc,
+		method: method,
+		ci:     ci,
+		opts:   opts,
+		comp:   comp,
+		ctx:    sctx,
+		cancel: cancel,
+		hdr: &transport.CallHdr{
+			Method:         method,
+			ContentSubtype: ci.contentSubtype,
+			SendCompress:   ci.compressorName,
+			AcceptCompress: acceptEncoding(),
+		},
+	}
+	if err := cs.start(md); err != nil {
+		cancel()
+		return nil, err
+	}
+	cs.stopWatch = context.AfterFunc(cc.ctx, func() { cs.finish(ErrClientConnClosing) })
+	return cs, nil
+}
+
+// acceptEncoding advertises every registered compressor, as grpc-go does.
+func acceptEncoding() string {
+	return strings.Join(grpcutil.RegisteredCompressorNames, ",")
+}
+
+// start opens the transport stream. A stream that a transport refused before
+// sending anything (it was closing or draining) is retried on the next
+// transport without the caller noticing.
+func (cs *clientStream) start(md metadata.MD) error {
+	for {
+		t, err := cs.cc.pickTransport(cs.ctx, cs.ci.failFast)
+		if err != nil {
+			return err
+		}
+		if cs.hdr.Metadata, err = cs.outgoingMetadata(t, md); err != nil {
+			return err
+		}
+		s, err := t.NewStream(cs.ctx, cs.hdr)
+		if err == nil {
+			cs.t, cs.s = t, s
+			cs.ctx = peer.NewContext(cs.ctx, t.Peer())
+			return nil
+		}
+		if !transport.IsTransparentRetryable(err) {
+			return toRPCErr(err)
+		}
+		cs.cc.ac.retire(t)
+	}
+}
+
+// outgoingMetadata adds the per-RPC credentials' metadata to the caller's.
+func (cs *clientStream) outgoingMetadata(t *transport.ClientTransport, md metadata.MD) (metadata.MD, error) {
+	dialCreds := cs.cc.dopts.allPerRPCCreds()
+	if len(dialCreds) == 0 && cs.ci.creds == nil {
+		return md, nil
+	}
+	authInfo := t.Peer().AuthInfo
+	ctx := credentials.NewContextWithRequestInfo(cs.ctx, credentials.RequestInfo{Method: cs.method, AuthInfo: authInfo})
+	aud := audience(cs.cc.authority, cs.method)
+	out := metadata.MD{}
+	add := func(c credentials.PerRPCCredentials) error {
+		data, err := c.GetRequestMetadata(ctx, aud)
+		if err != nil {
+			if st, ok := status.FromError(err); ok {
+				if restrictedControlPlaneCode(st.Code()) {
+					return status.Errorf(codes.Internal, "transport: received per-RPC creds error with illegal status: %v", err)
+				}
+				return err
+			}
+			return status.Errorf(codes.Unauthenticated, "transport: per-RPC creds failed due to error: %v", err)
+		}
+		for k, v := range data {
+			out.Append(strings.ToLower(k), v)
+		}
+		return nil
+	}
+	for _, c := range dialCreds {
+		if err := add(c); err != nil {
+			return nil, err
+		}
+	}
+	if c := cs.ci.creds; c != nil {
+		if c.RequireTransportSecurity() {
+			secure := cs.cc.dopts.transportCreds().Info().SecurityProtocol != "insecure"
+			if !secure || credentials.CheckSecurityLevel(authInfo, credentials.PrivacyAndIntegrity) != nil {
+				return nil, status.Error(codes.Unauthenticated, "transport: cannot send secure credentials on an insecure connection")
+			}
+		}
+		if err := add(c); err != nil {
+			return nil, err
+		}
+	}
+	for k, v := range md {
+		out.Append(k, v...)
+	}
+	return out, nil
+}
+
+// audience is the URI per-RPC credentials are issued for:
+// "https://host/service", without the default port.
+func audience(host, method string) string {
+	host = strings.TrimSuffix(host, ":443")
+	if i := strings.LastIndex(method, "/"); i >= 0 {
+		method = method[:i]
+	}
+	return "https://" + host + method
+}
+
+// restrictedControlPlaneCode reports codes that credentials and other control
+// plane components may not produce (gRFC A54).
+func restrictedControlPlaneCode(c codes.Code) bool {
+	switch c {
+	case codes.OK, codes.InvalidArgument, codes.NotFound, codes.AlreadyExists,
+		codes.FailedPrecondition, codes.Aborted, codes.OutOfRange, codes.DataLoss:
+		return true
+	}
+	return false
+}
+
+// Context returns the stream's context; it is canceled when the RPC ends.
+func (cs *clientStream) Context() context.Context {
+	return cs.ctx
+}
+
+// Header blocks until the response headers arrive. Like grpc-go it never
+// returns an error: if the RPC failed, RecvMsg reports the status.
+func (cs *clientStream) Header() (metadata.MD, error) {
+	md, err := cs.s.Header()
+	if err != nil {
+		cs.finish(cs.rpcErr(err))
+		return nil, nil
+	}
+	if cs.s.TrailersOnly() {
+		<-cs.s.Done()
+		cs.finish(cs.s.Status().Err())
+		return nil, nil
+	}
+	return md, nil
+}
+
+// Trailer returns the trailer metadata once the RPC has ended.
+func (cs *clientStream) Trailer() metadata.MD {
+	return cs.s.Trailer()
+}
+
+// CloseSend half-closes the stream. Errors surface from RecvMsg.
+func (cs *clientStream) CloseSend() error {
+	if cs.sentLast {
+		return nil
+	}
+	cs.sentLast = true
+	cs.s.CloseSend()
+	return nil
+}
+
+// SendMsg sends m. Errors made by the client are returned as they are; when
+// the stream itself broke it returns io.EOF (nil for RPCs that send only one
+// message) and RecvMsg reports the status.
+func (cs *clientStream) SendMsg(m any) error {
+	if cs.sentLast {
+		if !cs.desc.ClientStreams {
+			// The single request of this RPC went out already.
+			return nil
+		}
+		return status.Error(codes.Internal, "SendMsg called after CloseSend")
+	}
+	if cs.finishedErr() != nil {
+		return cs.sendBroken()
+	}
+	last := !cs.desc.ClientStreams
+	hdr, data, err := prepareMsg(cs.ci.codec, cs.comp, m, cs.ci.maxSendSize)
+	if err != nil {
+		cs.finish(err)
+		return err
+	}
+	if last {
+		cs.sentLast = true
+	}
+	err = cs.s.Write(hdr, data, last)
+	data.Free()
+	if err != nil {
+		return cs.sendBroken()
+	}
+	return nil
+}
+
+func (cs *clientStream) sendBroken() error {
+	if !cs.desc.ClientStreams {
+		return nil
+	}
+	return io.EOF
+}
+
+// RecvMsg receives the next message into m. It returns io.EOF when the RPC
+// ended with an OK status and the status error otherwise. For RPCs whose
+// server sends one message, it also reads the end of the stream so that the
+// status is known when it returns.
+func (cs *clientStream) RecvMsg(m any) error {
+	if err := cs.finishedErr(); err != nil {
+		return err
+	}
+	err := cs.recvOne(m)
+	if err == nil {
+		cs.numRecv++
+		if cs.desc.ServerStreams {
+			return nil
+		}
+		// Exactly one response: the stream must end now.
+		err = cs.recvOne(nil)
+		if err == nil {
+			err = status.Error(codes.Internal, "cardinality violation: expected <EOF> for non server-streaming RPCs, but received another message")
+		} else if err == io.EOF {
+			cs.finish(nil)
+			return nil
+		}
+	}
+	if err == io.EOF && !cs.desc.ServerStreams && cs.numRecv == 0 {
+		err = status.Error(codes.Internal, "cardinality violation: received no response message from non-server-streaming RPC")
+	}
+	cs.finish(err)
+	if ferr := cs.finishedErr(); ferr != nil {
+		// Another path (ClientConn.Close, Header) may have ended it first.
+		return ferr
+	}
+	return err
+}
+
+// recvOne reads one message (m == nil discards it). It returns io.EOF at an
+// OK end of stream, otherwise a status error.
+func (cs *clientStream) recvOne(m any) error {
+	if !cs.headerDone {
+		cs.headerDone = true
+		if _, err := cs.s.Header(); err != nil {
+			return cs.rpcErr(err)
+		}
+		cs.recvCompress = cs.s.RecvCompress()
+	}
+	var err error
+	if m == nil {
+		var data mem.BufferSlice
+		data, err = recvMsg(cs.s, cs.recvCompress, cs.ci.maxRecvSize)
+		if err == nil {
+			data.Free()
+		}
+	} else {
+		err = recvAndDecode(cs.s, cs.ci.codec, cs.recvCompress, cs.ci.maxRecvSize, m)
+	}
+	if err == nil {
+		return nil
+	}
+	if err == io.EOF {
+		<-cs.s.Done()
+		if st := cs.s.Status(); st.Code() != codes.OK {
+			return cs.rpcErr(st.Err())
+		}
+		return io.EOF
+	}
+	return cs.rpcErr(err)
+}
+
+// rpcErr turns a transport error into the RPC's status. Once the ClientConn
+// is closing that is Canceled, whatever the broken transport said.
+func (cs *clientStream) rpcErr(err error) error {
+	if cs.cc.ctx.Err() != nil {
+		return ErrClientConnClosing
+	}
+	return toRPCErr(err)
+}
+
+// finishedErr is the RPC's error if it has already ended with one.
+func (cs *clientStream) finishedErr() error {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return cs.err
+}
+
+// finish ends the RPC once: it records the status, abandons the transport
+// stream if it is still open, fills Header/Trailer/Peer call options and runs
+// OnFinish callbacks. io.EOF means OK.
+func (cs *clientStream) finish(err error) {
+	if err == io.EOF {
+		err = nil
+	}
+	cs.mu.Lock()
+	if cs.finished {
+		cs.mu.Unlock()
+		return
+	}
+	cs.finished = true
+	cs.err = err
+	cs.mu.Unlock()
+
+	if cs.stopWatch != nil {
+		cs.stopWatch()
+	}
+	if err != nil {
+		cs.s.Close(err)
+	}
+	res := &callResult{trailer: cs.s.Trailer(), peer: cs.t.Peer()}
+	select {
+	case <-cs.s.Done():
+		res.header, _ = cs.s.Header()
+	default:
+		// Header would block; a failed RPC may never have received one.
+		if cs.headerDone {
+			res.header, _ = cs.s.Header()
+		}
+	}
+	for _, o := range cs.opts {
+		o.after(cs.ci, res)
+	}
+	for _, f := range cs.ci.onFinish {
+		f(err)
+	}
+	cs.cancel()
+}
+
+var (
+	errContextCanceled = status.Error(codes.Canceled, context.Canceled.Error())
+	errContextDeadline = status.Error(codes.DeadlineExceeded, context.DeadlineExceeded.Error())
+)
+
+// toRPCErr converts an error into one of the status package, as grpc-go does.
+func toRPCErr(err error) error {
+	switch err {
+	case nil, io.EOF:
+		return err
+	case context.DeadlineExceeded:
+		return errContextDeadline
+	case context.Canceled:
+		return errContextCanceled
+	case io.ErrUnexpectedEOF:
+		return status.Error(codes.Internal, err.Error())
+	}
+	var nse *transport.NewStreamError
+	if errors.As(err, &nse) {
+		return toRPCErr(nse.Err)
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	return status.Error(codes.Unknown, err.Error())
+}

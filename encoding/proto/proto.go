@@ -1,0 +1,73 @@
+// Package proto defines the protobuf codec. Importing this package will
+// register the codec.
+package proto
+
+import (
+	"fmt"
+
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/protoadapt"
+)
+
+// Name is the name registered for the proto compressor.
+const Name = "proto"
+
+func init() {
+	encoding.RegisterCodecV2(codec{})
+}
+
+// codec is the CodecV2 for protobuf messages, old (APIv1) or new.
+type codec struct{}
+
+// messageOf returns v as an APIv2 message, or nil if it is not a protobuf
+// message at all.
+func messageOf(v any) proto.Message {
+	switch m := v.(type) {
+	case protoadapt.MessageV2:
+		return m
+	case protoadapt.MessageV1:
+		return protoadapt.MessageV2Of(m)
+	}
+	return nil
+}
+
+func (codec) Marshal(v any) (mem.BufferSlice, error) {
+	m := messageOf(v)
+	if m == nil {
+		return nil, fmt.Errorf("proto: failed to marshal, message is %T, want proto.Message", v)
+	}
+	// Size caches the size in the message, so the marshal below does not
+	// walk it twice.
+	size := proto.Size(m)
+	opts := proto.MarshalOptions{UseCachedSize: true}
+	if mem.IsBelowBufferPoolingThreshold(size) {
+		b, err := opts.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+	}
+	pool := mem.DefaultBufferPool()
+	bp := pool.Get(size)
+	b, err := opts.MarshalAppend((*bp)[:0], m)
+	if err != nil {
+		pool.Put(bp)
+		return nil, err
+	}
+	*bp = b
+	return mem.BufferSlice{mem.NewBuffer(bp, pool)}, nil
+}
+
+func (codec) Unmarshal(data mem.BufferSlice, v any) error {
+	m := messageOf(v)
+	if m == nil {
+		return fmt.Errorf("failed to unmarshal, message is %T, want proto.Message", v)
+	}
+	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+	defer buf.Free()
+	return proto.Unmarshal(buf.ReadOnlyData(), m)
+}
+
+func (codec) Name() string { return Name }

@@ -1,0 +1,164 @@
+// Package status holds the Status type behind the public status package, plus
+// helpers the transport needs that grpc-go does not export.
+package status
+
+import (
+	"errors"
+	"fmt"
+
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/protoadapt"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// Status represents an RPC status code, message, and details. It is immutable
+// and should be created with New, Newf, or FromProto.
+type Status struct {
+	s *spb.Status
+}
+
+// New returns a Status representing c and msg.
+func New(c codes.Code, msg string) *Status {
+	return &Status{s: &spb.Status{Code: int32(c), Message: msg}}
+}
+
+// FromProto returns a Status representing s. s is cloned.
+func FromProto(s *spb.Status) *Status {
+	return &Status{s: proto.Clone(s).(*spb.Status)}
+}
+
+// FromProtoNoCopy wraps s without cloning; the caller must not modify s.
+func FromProtoNoCopy(s *spb.Status) *Status {
+	return &Status{s: s}
+}
+
+// NewWithProto builds the status of a finished RPC from its grpc-status code,
+// decoded grpc-message and the raw grpc-status-details-bin values. When the
+// details proto disagrees with grpc-status, the result is Internal, because
+// the peer sent inconsistent trailers.
+func NewWithProto(code codes.Code, message string, details []string) *Status {
+	if len(details) != 1 {
+		return New(code, message)
+	}
+	st := &spb.Status{}
+	if err := proto.Unmarshal([]byte(details[0]), st); err != nil {
+		return New(code, message)
+	}
+	if st.Code != int32(code) {
+		return New(codes.Internal, fmt.Sprintf(
+			"grpc-status-details-bin mismatch: grpc-status=%v, grpc-message=%q, grpc-status-details-bin=%+v",
+			code, message, st))
+	}
+	return &Status{s: st}
+}
+
+// RawProto returns the proto inside s without copying it; it must not be
+// modified. It returns nil for a nil Status.
+func RawProto(s *Status) *spb.Status {
+	if s == nil {
+		return nil
+	}
+	return s.s
+}
+
+// Code returns the status code contained in s.
+func (s *Status) Code() codes.Code {
+	if s == nil || s.s == nil {
+		return codes.OK
+	}
+	return codes.Code(s.s.Code)
+}
+
+// Message returns the message contained in s.
+func (s *Status) Message() string {
+	if s == nil || s.s == nil {
+		return ""
+	}
+	return s.s.Message
+}
+
+// Proto returns s's status as an spb.Status proto message.
+func (s *Status) Proto() *spb.Status {
+	if s == nil {
+		return nil
+	}
+	return proto.Clone(s.s).(*spb.Status)
+}
+
+// Err returns an immutable error representing s; returns nil if s.Code() is OK.
+func (s *Status) Err() error {
+	if s.Code() == codes.OK {
+		return nil
+	}
+	return &Error{s: s}
+}
+
+// WithDetails returns a new status with the provided details messages appended
+// to the status. If any errors are encountered, it returns nil and the first
+// error encountered.
+func (s *Status) WithDetails(details ...protoadapt.MessageV1) (*Status, error) {
+	if s.Code() == codes.OK {
+		return nil, errors.New("no error details for status with code OK")
+	}
+	p := s.Proto()
+	for _, d := range details {
+		a, err := anypb.New(protoadapt.MessageV2Of(d))
+		if err != nil {
+			return nil, err
+		}
+		p.Details = append(p.Details, a)
+	}
+	return &Status{s: p}, nil
+}
+
+// Details returns a slice of details messages attached to the status. If a
+// detail cannot be decoded, the error is returned in place of the detail.
+func (s *Status) Details() []any {
+	if s == nil || s.s == nil {
+		return nil
+	}
+	out := make([]any, 0, len(s.s.Details))
+	for _, a := range s.s.Details {
+		m, err := a.UnmarshalNew()
+		if err != nil {
+			out = append(out, err)
+			continue
+		}
+		out = append(out, protoadapt.MessageV1Of(m))
+	}
+	return out
+}
+
+// String returns the status in the same form as its error:
+// "rpc error: code = <code> desc = <message>".
+func (s *Status) String() string {
+	return fmt.Sprintf("rpc error: code = %s desc = %s", s.Code(), s.Message())
+}
+
+// Error wraps a pointer of a status proto. It implements error and Status,
+// and a nil *Error should never be returned by this package.
+type Error struct {
+	s *Status
+}
+
+// Error implements the error interface.
+func (e *Error) Error() string {
+	return e.s.String()
+}
+
+// GRPCStatus returns the Status represented by e.
+func (e *Error) GRPCStatus() *Status {
+	return e.s
+}
+
+// Is implements future error.Is functionality. A Error is equivalent if the
+// code, message and details are all equal.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	if !ok {
+		return false
+	}
+	return proto.Equal(e.s.s, t.s.s)
+}

@@ -1,0 +1,495 @@
+package transport
+
+import (
+	"context"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/net/http2"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+)
+
+const maxStreamID = 1<<31 - 1
+
+// ClientOptions configures a ClientTransport.
+type ClientOptions struct {
+	Authority             string // default :authority for streams whose CallHdr.Host is ""
+	UserAgent             string // full user-agent value
+	InitialWindowSize     int32  // per-stream receive window; 0 = 64 KiB
+	InitialConnWindowSize int32  // connection receive window; 0 = 64 KiB
+	MaxHeaderListSize     *uint32
+	WriteBufferSize       int // 0 = 32 KiB; <0 = unbuffered
+	ReadBufferSize        int // 0 = 32 KiB
+	Keepalive             keepalive.ClientParameters
+	AuthInfo              credentials.AuthInfo
+	OnGoAway              func()          // called once when a GOAWAY arrives
+	OnClose               func(err error) // called exactly once when the transport closes
+}
+
+// CallHdr carries the request header of a new client stream.
+type CallHdr struct {
+	Host             string // :authority; "" = ClientOptions.Authority
+	Method           string // :path
+	ContentSubtype   string
+	SendCompress     string
+	AcceptCompress   string
+	Metadata         metadata.MD
+	PreviousAttempts int
+}
+
+// ClientTransport is the client side of one HTTP/2 connection.
+type ClientTransport struct {
+	h2conn
+	opts       ClientOptions
+	scheme     string
+	readerDone chan struct{}
+	kaDone     chan struct{} // nil without keepalive
+
+	// Guarded by mu.
+	nextID      uint32
+	active      int // streams holding a MAX_CONCURRENT_STREAMS slot
+	slotCh      chan struct{}
+	draining    bool
+	goAwayID    uint32
+	goAwayDebug string
+
+	goAwayOnce sync.Once
+	closeOnce  sync.Once
+}
+
+// NewClientTransport starts HTTP/2 on an established (already secured)
+// connection: it writes the preface and SETTINGS and starts the reader. It
+// does not wait for the server's SETTINGS.
+func NewClientTransport(conn net.Conn, opts ClientOptions) (*ClientTransport, error) {
+	t := &ClientTransport{opts: opts, nextID: 1, goAwayID: maxStreamID, readerDone: make(chan struct{})}
+	t.client = true
+	t.initConn(conn, opts.WriteBufferSize, opts.ReadBufferSize, opts.MaxHeaderListSize,
+		opts.InitialWindowSize, opts.InitialConnWindowSize)
+	t.peer = &peer.Peer{Addr: conn.RemoteAddr(), LocalAddr: conn.LocalAddr(), AuthInfo: opts.AuthInfo}
+	t.scheme = "https"
+	if opts.AuthInfo == nil {
+		t.scheme = "http"
+	} else if ci, ok := opts.AuthInfo.(interface {
+		GetCommonAuthInfo() credentials.CommonAuthInfo
+	}); ok && ci.GetCommonAuthInfo().SecurityLevel == credentials.NoSecurity {
+		t.scheme = "http"
+	}
+	t.settingsHook = t.wakeSlots
+	t.closeHook = func(err error) { t.close(ConnectionError{Desc: "transport: write failed: " + err.Error()}) }
+	if err := t.w.lock(); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	_, err := t.w.out.Write([]byte(http2.ClientPreface))
+	t.w.fail(err)
+	t.w.unlock() // the SETTINGS below flush the preface with them
+	err = t.writeSettings([]http2.Setting{{ID: http2.SettingEnablePush, Val: 0}}, opts.MaxHeaderListSize)
+	if err != nil {
+		conn.Close()
+		return nil, ConnectionError{Desc: "transport: failed to write client preface: " + err.Error()}
+	}
+	go t.reader()
+	t.startKeepalive()
+	return t, nil
+}
+
+// RemoteAddr returns the server's address.
+func (t *ClientTransport) RemoteAddr() net.Addr { return t.peer.Addr }
+
+// LocalAddr returns the local address of the connection.
+func (t *ClientTransport) LocalAddr() net.Addr { return t.peer.LocalAddr }
+
+// Peer describes the server side of the connection.
+func (t *ClientTransport) Peer() *peer.Peer { return t.peer }
+
+// Done is closed when the transport is closed.
+func (t *ClientTransport) Done() <-chan struct{} { return t.done }
+
+// NewStream starts a stream: it waits for a MAX_CONCURRENT_STREAMS slot and
+// writes the request HEADERS.
+func (t *ClientTransport) NewStream(ctx context.Context, h *CallHdr) (*ClientStream, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &NewStreamError{Err: status.FromContextError(err).Err()}
+	}
+	if err := t.reserveSlot(ctx); err != nil {
+		return nil, err
+	}
+	s := &ClientStream{ct: t, headerCh: make(chan struct{})}
+	s.cs = s
+	s.init(&t.h2conn, ctx)
+	hf := t.requestFields(ctx, h)
+
+	// The id is assigned under the write lock so ids rise on the wire.
+	if err := t.w.lock(); err != nil {
+		t.releaseSlot()
+		return nil, &NewStreamError{Err: t.closeStatus().Err(), AllowTransparentRetry: true}
+	}
+	t.mu.Lock()
+	var refuse error
+	switch {
+	case t.closed:
+		refuse = ErrConnClosing
+	case t.draining:
+		refuse = errStreamDrain
+	case t.nextID > maxStreamID:
+		// Stream ids exhausted: finish what runs here, use a new connection.
+		t.draining = true
+		refuse = errStreamDrain
+	}
+	if refuse != nil {
+		t.mu.Unlock()
+		t.w.unlock()
+		t.releaseSlot()
+		return nil, &NewStreamError{Err: refuse, AllowTransparentRetry: true}
+	}
+	s.id = t.nextID
+	t.nextID += 2
+	s.sendQuota = t.peerWindow
+	t.streams[s.id] = &s.stream
+	t.mu.Unlock()
+	t.w.headers(s.id, hf, false)
+	if err := t.w.unlock(); err != nil {
+		t.close(ConnectionError{Desc: "transport: write failed: " + err.Error()})
+		return nil, &NewStreamError{Err: t.closeStatus().Err()}
+	}
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, s.onCtxDone)
+		t.mu.Lock()
+		if s.finished {
+			t.mu.Unlock()
+			stop()
+		} else {
+			s.stopCancel = stop
+			t.mu.Unlock()
+		}
+	}
+	return s, nil
+}
+
+// reserveSlot waits until the peer's MAX_CONCURRENT_STREAMS allows one
+// more stream and takes the slot.
+func (t *ClientTransport) reserveSlot(ctx context.Context) error {
+	t.mu.Lock()
+	for {
+		if t.closed {
+			t.mu.Unlock()
+			return &NewStreamError{Err: ErrConnClosing, AllowTransparentRetry: true}
+		}
+		if t.draining {
+			t.mu.Unlock()
+			return &NewStreamError{Err: errStreamDrain, AllowTransparentRetry: true}
+		}
+		if uint32(t.active) < t.peerMaxStr {
+			t.active++
+			t.mu.Unlock()
+			return nil
+		}
+		if t.slotCh == nil {
+			t.slotCh = make(chan struct{})
+		}
+		ch := t.slotCh
+		t.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return &NewStreamError{Err: status.FromContextError(ctx.Err()).Err()}
+		case <-t.done:
+		}
+		t.mu.Lock()
+	}
+}
+
+func (t *ClientTransport) releaseSlot() {
+	t.mu.Lock()
+	t.active--
+	t.wakeSlotsLocked()
+	closeNow := t.draining && t.active == 0 && !t.closed
+	t.mu.Unlock()
+	if closeNow {
+		t.close(t.drainedErr())
+	}
+}
+
+func (t *ClientTransport) wakeSlots() {
+	t.mu.Lock()
+	t.wakeSlotsLocked()
+	t.mu.Unlock()
+}
+
+func (t *ClientTransport) wakeSlotsLocked() {
+	if t.slotCh != nil {
+		close(t.slotCh)
+		t.slotCh = nil
+	}
+}
+
+func (t *ClientTransport) drainedErr() error {
+	return ConnectionError{Desc: "transport: the connection is draining and has no active streams"}
+}
+
+// GracefulClose stops new streams and closes the transport once the last
+// active stream finishes.
+func (t *ClientTransport) GracefulClose() {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return
+	}
+	t.draining = true
+	idle := t.active == 0
+	t.mu.Unlock()
+	if idle {
+		t.close(ConnectionError{Desc: "transport: the transport was gracefully closed"})
+	}
+}
+
+// Close closes the transport at once; active streams fail with Unavailable.
+// It returns after the reader and keepalive goroutines have exited.
+func (t *ClientTransport) Close(err error) {
+	t.close(err)
+	<-t.readerDone
+	if t.kaDone != nil {
+		<-t.kaDone
+	}
+}
+
+// close is Close without waiting, safe on the reader goroutine.
+func (t *ClientTransport) close(err error) {
+	if err == nil {
+		err = ErrConnClosing
+	}
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return
+	}
+	t.closed = true
+	var st *status.Status
+	if t.goAwayDebug != "" {
+		st = status.New(codes.Unavailable, "closing transport due to: "+err.Error()+
+			", received prior goaway: "+t.goAwayDebug)
+	} else {
+		st = status.New(codes.Unavailable, err.Error())
+	}
+	t.closeSt = st
+	streams := make([]*ClientStream, 0, len(t.streams))
+	for _, s := range t.streams {
+		streams = append(streams, s.cs)
+	}
+	t.wakeSlotsLocked()
+	t.mu.Unlock()
+
+	t.goAwayAndClose(0, http2.ErrCodeNo, "")
+	t.nc.Close()
+	close(t.done)
+	for _, s := range streams {
+		t.finish(s, st, st.Err(), true, false, 0)
+	}
+	t.closeOnce.Do(func() {
+		if t.opts.OnClose != nil {
+			t.opts.OnClose(err)
+		}
+	})
+}
+
+// finish ends a stream once: it records the final status, unregisters the
+// stream, fails blocked calls and optionally resets the stream on the wire.
+func (t *ClientTransport) finish(s *ClientStream, st *status.Status, recvErr error, discard, rst bool, code http2.ErrCode) {
+	t.mu.Lock()
+	if s.finished {
+		t.mu.Unlock()
+		return
+	}
+	s.finished = true
+	s.st = st
+	delete(t.streams, s.id)
+	t.active--
+	t.wakeSlotsLocked()
+	s.wakeStreamQuota()
+	closeHdr := !s.headerDone
+	s.headerDone = true
+	stop := s.stopCancel
+	closeNow := t.draining && t.active == 0 && !t.closed
+	t.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	s.endRecv(recvErr, discard)
+	if closeHdr {
+		close(s.headerCh)
+	}
+	close(s.done)
+	if rst {
+		t.writeRST(s.id, code)
+	}
+	if closeNow {
+		t.close(t.drainedErr())
+	}
+}
+
+// ClientStream is one RPC on a ClientTransport.
+type ClientStream struct {
+	stream
+	ct *ClientTransport
+
+	headerCh   chan struct{} // closed when headers arrived or the stream ended
+	stopCancel func() bool   // guarded by ct.mu
+	headerDone bool          // guarded by ct.mu
+	st         *status.Status
+
+	// Written by the reader before headerCh/done are closed.
+	header       metadata.MD
+	trailer      metadata.MD
+	recvCompress string
+	trailersOnly bool
+	gotHeader    bool // reader only
+
+	bytesReceived atomic.Bool
+	unprocessed   atomic.Bool
+	sentEnd       atomic.Bool
+}
+
+func (s *ClientStream) onCtxDone() {
+	st := status.FromContextError(s.ctx.Err())
+	s.ct.finish(s, st, st.Err(), true, true, http2.ErrCodeCancel)
+}
+
+// Write sends hdr and data as DATA frames, setting END_STREAM when last is
+// true. It blocks for flow-control quota. Once the stream has finished it
+// returns io.EOF (the caller learns the outcome from Read/Status); if ctx is
+// done while waiting it returns the context's status error. It does not take
+// ownership of data.
+func (s *ClientStream) Write(hdr []byte, data mem.BufferSlice, last bool) error {
+	if s.sentEnd.Load() {
+		return status.Error(codes.Internal, "transport: write after END_STREAM")
+	}
+	if last {
+		s.sentEnd.Store(true)
+	}
+	err := s.write(hdr, data, last)
+	if err == errStreamDone {
+		return io.EOF
+	}
+	return err
+}
+
+// CloseSend half-closes the stream (empty DATA with END_STREAM) unless
+// END_STREAM was already sent.
+func (s *ClientStream) CloseSend() error {
+	if s.sentEnd.Swap(true) {
+		return nil
+	}
+	s.ct.mu.Lock()
+	done := s.finished
+	s.ct.mu.Unlock()
+	if done {
+		return nil
+	}
+	err := s.write(nil, nil, true)
+	if err == errStreamDone {
+		return nil
+	}
+	return err
+}
+
+// Read returns exactly n bytes of response data. It returns io.EOF when the
+// stream ended (trailers received) with no partial data pending,
+// io.ErrUnexpectedEOF if it ended mid-read, and a status error if the stream
+// failed (reset, connection lost, context done). After io.EOF, Status holds
+// the RPC's status.
+func (s *ClientStream) Read(n int) (mem.BufferSlice, error) {
+	return s.read(n)
+}
+
+// Header blocks until the response headers arrive, or the stream ends.
+func (s *ClientStream) Header() (metadata.MD, error) {
+	select {
+	case <-s.headerCh:
+	case <-s.ctxDone:
+		return nil, s.ctxErr()
+	}
+	if s.header != nil {
+		return s.header.Copy(), nil
+	}
+	if s.trailersOnly {
+		return s.trailer.Copy(), nil
+	}
+	<-s.done // headerCh closed without headers: the stream is finishing
+	if st := s.Status(); st != nil && st.Code() != codes.OK {
+		return nil, st.Err()
+	}
+	return nil, nil
+}
+
+// TrailersOnly reports whether the response was a single HEADERS frame
+// carrying the status. Valid after Header returned.
+func (s *ClientStream) TrailersOnly() bool {
+	select {
+	case <-s.headerCh:
+		return s.trailersOnly
+	default:
+		return false
+	}
+}
+
+// RecvCompress returns the grpc-encoding of the response. Valid after
+// Header returned.
+func (s *ClientStream) RecvCompress() string {
+	select {
+	case <-s.headerCh:
+		return s.recvCompress
+	default:
+		return ""
+	}
+}
+
+// Trailer returns the response trailers; valid once the stream is done.
+func (s *ClientStream) Trailer() metadata.MD {
+	select {
+	case <-s.done:
+		return s.trailer.Copy()
+	default:
+		return nil
+	}
+}
+
+// Status returns the final status; nil until the stream is done.
+func (s *ClientStream) Status() *status.Status {
+	s.ct.mu.Lock()
+	defer s.ct.mu.Unlock()
+	return s.st
+}
+
+// Done is closed when the stream is finished.
+func (s *ClientStream) Done() <-chan struct{} { return s.done }
+
+// Close abandons the stream: if it is still open it is reset with
+// RST_STREAM(CANCEL) and finishes with err's status (Canceled if err is
+// nil). Idempotent.
+func (s *ClientStream) Close(err error) {
+	st := status.New(codes.Canceled, "transport: the stream was closed")
+	if err != nil {
+		st = status.Convert(err)
+	}
+	s.ct.finish(s, st, st.Err(), true, true, http2.ErrCodeCancel)
+}
+
+// BytesReceived reports whether any HEADERS or DATA arrived for the stream.
+func (s *ClientStream) BytesReceived() bool { return s.bytesReceived.Load() }
+
+// Unprocessed reports whether the server said it never processed the
+// stream (GOAWAY below its id, or REFUSED_STREAM).
+func (s *ClientStream) Unprocessed() bool { return s.unprocessed.Load() }
+
+// Method-free accessors used by tests and the root.
+
+// ID returns the HTTP/2 stream id.
+func (s *ClientStream) ID() uint32 { return s.id }

@@ -1,0 +1,218 @@
+package transport
+
+import (
+	"io"
+
+	"golang.org/x/net/http2"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// reader is the client's single frame-reading goroutine.
+func (t *ClientTransport) reader() {
+	defer close(t.readerDone)
+	for {
+		f, err := t.fr.ReadFrame()
+		if err != nil {
+			if se, ok := err.(http2.StreamError); ok {
+				t.resetStream(se.StreamID, se.Code, status.New(codes.Internal, "transport: "+se.Error()))
+				continue
+			}
+			if ce, ok := err.(http2.ConnectionError); ok {
+				t.connError(newConnError(http2.ErrCode(ce), err.Error()))
+				return
+			}
+			t.close(ConnectionError{Desc: "error reading from server: " + err.Error()})
+			return
+		}
+		t.activity.Store(true)
+		if err := t.handleFrame(f); err != nil {
+			if se, ok := err.(http2.StreamError); ok {
+				t.resetStream(se.StreamID, se.Code, status.New(rstCodeToGRPC(se.Code), "transport: "+se.Error()))
+				continue
+			}
+			t.connError(err)
+			return
+		}
+	}
+}
+
+// connError answers a peer's protocol violation with GOAWAY and closes.
+func (t *ClientTransport) connError(err error) {
+	code := http2.ErrCodeProtocol
+	if ce, ok := err.(*connError); ok {
+		code = ce.code
+	}
+	t.goAwayAndClose(0, code, err.Error())
+	t.close(ConnectionError{Desc: err.Error()})
+}
+
+// resetStream fails a stream because of a stream error and resets it.
+func (t *ClientTransport) resetStream(id uint32, code http2.ErrCode, st *status.Status) {
+	if s := t.lookup(id); s != nil {
+		t.finish(s, st, st.Err(), true, true, code)
+		return
+	}
+	t.writeRST(id, code)
+}
+
+func (t *ClientTransport) lookup(id uint32) *ClientStream {
+	t.mu.Lock()
+	s := t.streams[id]
+	t.mu.Unlock()
+	if s == nil {
+		return nil
+	}
+	return s.cs
+}
+
+func (t *ClientTransport) handleFrame(f http2.Frame) error {
+	switch f := f.(type) {
+	case *http2.MetaHeadersFrame:
+		return t.onHeaders(f)
+	case *http2.DataFrame:
+		return t.onData(f)
+	case *http2.RSTStreamFrame:
+		if s := t.lookup(f.StreamID); s != nil {
+			if f.ErrCode == http2.ErrCodeRefusedStream {
+				s.unprocessed.Store(true)
+			}
+			st := rstStatus(f.ErrCode)
+			t.finish(s, st, st.Err(), false, false, 0)
+		}
+	case *http2.SettingsFrame:
+		return t.handleSettings(f)
+	case *http2.PingFrame:
+		if !f.IsAck() {
+			data := f.Data
+			t.writeFailed(t.w.control(func(fr *http2.Framer) error { return fr.WritePing(true, data) }))
+		}
+	case *http2.WindowUpdateFrame:
+		return t.handleWindowUpdate(f)
+	case *http2.GoAwayFrame:
+		return t.onGoAway(f)
+	case *http2.PushPromiseFrame:
+		return newConnError(http2.ErrCodeProtocol, "received PUSH_PROMISE with push disabled")
+	}
+	return nil
+}
+
+func (t *ClientTransport) onHeaders(f *http2.MetaHeadersFrame) error {
+	id := f.StreamID
+	t.mu.Lock()
+	next := t.nextID
+	t.mu.Unlock()
+	if id%2 == 0 || id >= next {
+		return newConnError(http2.ErrCodeProtocol, "received HEADERS for a stream the client never opened")
+	}
+	s := t.lookup(id)
+	if s == nil {
+		return nil // locally finished; late headers are expected
+	}
+	s.bytesReceived.Store(true)
+	end := f.StreamEnded()
+	if f.Truncated {
+		st := status.New(codes.Internal, "peer header list size exceeded limit")
+		t.finish(s, st, st.Err(), true, !end, http2.ErrCodeFrameSize)
+		return nil
+	}
+	initial := !s.gotHeader
+	if !initial && !end {
+		st := status.New(codes.Internal, "a HEADERS frame cannot appear in the middle of a stream")
+		t.finish(s, st, st.Err(), true, true, http2.ErrCodeProtocol)
+		return nil
+	}
+	r, st, _ := parseResponse(f.Fields, initial, end)
+	if r == nil && st == nil {
+		return nil // informational 1xx
+	}
+	s.gotHeader = true
+	if r == nil {
+		t.finish(s, st, st.Err(), true, !end, http2.ErrCodeProtocol)
+		return nil
+	}
+	if !end {
+		t.mu.Lock()
+		if !s.headerDone {
+			s.headerDone = true
+			s.header = r.md
+			s.recvCompress = r.recvCompress
+			close(s.headerCh)
+		}
+		t.mu.Unlock()
+		return nil
+	}
+	// Trailers, or a trailers-only response.
+	t.mu.Lock()
+	if initial && !s.headerDone {
+		s.trailersOnly = true
+		s.recvCompress = r.recvCompress
+	}
+	s.trailer = r.md
+	t.mu.Unlock()
+	t.finish(s, st, io.EOF, false, false, 0)
+	return nil
+}
+
+func (t *ClientTransport) onData(f *http2.DataFrame) error {
+	id := f.StreamID
+	s := t.lookup(id)
+	if s == nil {
+		t.mu.Lock()
+		next := t.nextID
+		t.mu.Unlock()
+		if id%2 == 0 || id >= next {
+			return newConnError(http2.ErrCodeProtocol, "received DATA for an idle stream")
+		}
+		return t.dataFrame(f, nil)
+	}
+	s.bytesReceived.Store(true)
+	if err := t.dataFrame(f, &s.stream); err != nil {
+		return err
+	}
+	if f.StreamEnded() {
+		st := status.New(codes.Internal, "server closed the stream without sending trailers")
+		t.finish(s, st, st.Err(), false, false, 0)
+	}
+	return nil
+}
+
+// onGoAway stops new streams; streams above the last processed id fail as
+// unprocessed so the caller may retry them elsewhere.
+func (t *ClientTransport) onGoAway(f *http2.GoAwayFrame) error {
+	t.mu.Lock()
+	if f.LastStreamID > t.goAwayID {
+		t.mu.Unlock()
+		return newConnError(http2.ErrCodeProtocol, "received GOAWAY with increasing last stream id")
+	}
+	t.goAwayID = f.LastStreamID
+	t.draining = true
+	if d := f.DebugData(); len(d) > 0 {
+		t.goAwayDebug = string(d)
+	} else if f.ErrCode != http2.ErrCodeNo {
+		t.goAwayDebug = f.ErrCode.String()
+	}
+	var refused []*ClientStream
+	for id, s := range t.streams {
+		if id > f.LastStreamID {
+			refused = append(refused, s.cs)
+		}
+	}
+	idle := t.active == 0
+	t.wakeSlotsLocked()
+	t.mu.Unlock()
+	t.goAwayOnce.Do(func() {
+		if t.opts.OnGoAway != nil {
+			t.opts.OnGoAway()
+		}
+	})
+	st := status.Convert(errStreamDrain)
+	for _, s := range refused {
+		s.unprocessed.Store(true)
+		t.finish(s, st, st.Err(), true, false, 0)
+	}
+	if idle {
+		t.close(ConnectionError{Desc: "received GOAWAY with no active streams"})
+	}
+	return nil
+}

@@ -1,0 +1,207 @@
+package transport
+
+import (
+	"bufio"
+	"net"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+)
+
+const defaultMaxHeaderListSize = 16 << 20
+
+// h2conn is the state one HTTP/2 connection has regardless of side: the
+// writer, the read framer, flow control, settings and the stream table.
+type h2conn struct {
+	client bool
+	nc   net.Conn
+	w    writer
+	fr   *http2.Framer
+	br   *bufio.Reader
+	pool mem.BufferPool
+	peer *peer.Peer
+	done chan struct{} // closed when the transport is closed
+
+	streamWindow uint32 // our per-stream receive window
+	connWindow   uint32 // our connection receive window
+	connUnacked  uint32 // reader only
+
+	activity atomic.Bool // a frame was read since the keepalive last looked
+
+	settingsHook func()      // side-specific reaction to new peer SETTINGS
+	closeHook    func(error) // closes the owning transport after a write failure
+
+	mu         sync.Mutex
+	streams    map[uint32]*stream
+	closed     bool
+	closeSt    *status.Status // why the transport closed
+	sendQuota  int64
+	quotaCh    chan struct{}
+	peerWindow int64 // peer's SETTINGS_INITIAL_WINDOW_SIZE
+	peerMaxStr uint32
+}
+
+func (c *h2conn) initConn(nc net.Conn, wbuf, rbuf int, maxHdr *uint32, streamWin, connWin int32) {
+	c.nc = nc
+	c.pool = mem.DefaultBufferPool()
+	c.done = make(chan struct{})
+	c.streams = make(map[uint32]*stream)
+	c.sendQuota = defaultWindow
+	c.peerWindow = defaultWindow
+	c.peerMaxStr = ^uint32(0)
+	c.streamWindow = windowOrDefault(streamWin)
+	c.connWindow = windowOrDefault(connWin)
+	c.w.init(nc, wbuf)
+	if rbuf <= 0 {
+		rbuf = defaultBufSize
+	}
+	c.br = bufio.NewReaderSize(nc, rbuf)
+	c.fr = http2.NewFramer(nil, c.br)
+	c.fr.SetMaxReadFrameSize(maxFrameLen)
+	c.fr.SetReuseFrames()
+	c.fr.MaxHeaderListSize = defaultMaxHeaderListSize
+	if maxHdr != nil {
+		c.fr.MaxHeaderListSize = *maxHdr
+	}
+	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+}
+
+func windowOrDefault(v int32) uint32 {
+	if v < defaultWindow {
+		return defaultWindow
+	}
+	return uint32(v)
+}
+
+// settings is our SETTINGS frame (plus the connection window increase).
+func (c *h2conn) writeSettings(extra []http2.Setting, maxHdr *uint32) error {
+	ss := append(extra, http2.Setting{ID: http2.SettingMaxFrameSize, Val: maxFrameLen})
+	if c.streamWindow != defaultWindow {
+		ss = append(ss, http2.Setting{ID: http2.SettingInitialWindowSize, Val: c.streamWindow})
+	}
+	if maxHdr != nil {
+		ss = append(ss, http2.Setting{ID: http2.SettingMaxHeaderListSize, Val: *maxHdr})
+	}
+	return c.w.control(func(fr *http2.Framer) error {
+		if err := fr.WriteSettings(ss...); err != nil {
+			return err
+		}
+		if c.connWindow > defaultWindow {
+			return fr.WriteWindowUpdate(0, c.connWindow-defaultWindow)
+		}
+		return nil
+	})
+}
+
+// handleSettings applies the peer's SETTINGS and acknowledges them.
+func (c *h2conn) handleSettings(f *http2.SettingsFrame) error {
+	if f.IsAck() {
+		return nil
+	}
+	var tableSize *uint32
+	c.mu.Lock()
+	err := f.ForeachSetting(func(s http2.Setting) error {
+		if err := s.Valid(); err != nil {
+			return err
+		}
+		switch s.ID {
+		case http2.SettingInitialWindowSize:
+			c.setPeerInitialWindow(s.Val)
+		case http2.SettingMaxConcurrentStreams:
+			c.peerMaxStr = s.Val
+		case http2.SettingHeaderTableSize:
+			v := s.Val
+			tableSize = &v
+		}
+		return nil
+	})
+	c.mu.Unlock()
+	if err != nil {
+		if ce, ok := err.(http2.ConnectionError); ok {
+			return newConnError(http2.ErrCode(ce), "invalid setting")
+		}
+		return newConnError(http2.ErrCodeProtocol, "invalid setting")
+	}
+	c.onSettings()
+	return c.w.control(func(fr *http2.Framer) error {
+		if tableSize != nil {
+			c.w.henc.SetMaxDynamicTableSizeLimit(*tableSize)
+		}
+		return fr.WriteSettingsAck()
+	})
+}
+
+// onSettings is overridden through a hook by the client to wake streams
+// waiting for MAX_CONCURRENT_STREAMS.
+func (c *h2conn) onSettings() {
+	if c.settingsHook != nil {
+		c.settingsHook()
+	}
+}
+
+func (c *h2conn) writeWindowUpdate(id, inc uint32) {
+	c.writeFailed(c.w.control(func(fr *http2.Framer) error {
+		return fr.WriteWindowUpdate(id, inc)
+	}))
+}
+
+func (c *h2conn) writeRST(id uint32, code http2.ErrCode) {
+	c.writeFailed(c.w.control(func(fr *http2.Framer) error {
+		return fr.WriteRSTStream(id, code)
+	}))
+}
+
+// writeFailed turns a write error into a transport failure and returns the
+// error streams should see.
+func (c *h2conn) writeFailed(err error) error {
+	if err == nil {
+		return nil
+	}
+	if c.closeHook != nil {
+		c.closeHook(err)
+	}
+	return c.closeStatus().Err()
+}
+
+// closeStatus is the status streams fail with once the transport closed.
+func (c *h2conn) closeStatus() *status.Status {
+	c.mu.Lock()
+	st := c.closeSt
+	c.mu.Unlock()
+	if st == nil {
+		return status.New(codes.Unavailable, "transport is closing")
+	}
+	return st
+}
+
+// dataFrame handles DATA for a known (or unknown) stream: connection
+// window accounting and queueing. It returns the stream error or
+// connection error to apply, if any.
+func (c *h2conn) dataFrame(f *http2.DataFrame, s *stream) error {
+	flowLen := f.Length
+	if inc, err := c.onConnData(flowLen); err != nil {
+		return err
+	} else if inc > 0 {
+		c.writeWindowUpdate(0, inc)
+	}
+	if s == nil {
+		return nil
+	}
+	if s.pushData(f.Data(), flowLen) {
+		return http2.StreamError{StreamID: f.StreamID, Code: http2.ErrCodeFlowControl}
+	}
+	return nil
+}
+
+// goAwayAndClose reports a connection error to the peer before closing.
+func (c *h2conn) goAwayAndClose(lastID uint32, code http2.ErrCode, debug string) {
+	c.w.final(func(fr *http2.Framer) error {
+		return fr.WriteGoAway(lastID, code, []byte(debug))
+	})
+}

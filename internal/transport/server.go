@@ -1,0 +1,438 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/internal/grpcutil"
+	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+)
+
+// ServerOptions configures a ServerTransport.
+type ServerOptions struct {
+	MaxConcurrentStreams  uint32 // 0 = unlimited
+	InitialWindowSize     int32
+	InitialConnWindowSize int32
+	MaxHeaderListSize     *uint32
+	WriteBufferSize       int
+	ReadBufferSize        int
+	Keepalive             keepalive.ServerParameters
+	KeepalivePolicy       keepalive.EnforcementPolicy
+	AuthInfo              credentials.AuthInfo
+}
+
+// ServerTransport is the server side of one HTTP/2 connection.
+type ServerTransport struct {
+	h2conn
+	opts       ServerOptions
+	maxStreams uint32
+	baseCtx    context.Context
+	kaDone     chan struct{}
+
+	maxStreamID atomic.Uint32 // highest client stream id seen; written by the reader
+
+	// Reader only: keepalive enforcement.
+	lastPingAt  time.Time
+	pingStrikes int
+
+	// Guarded by mu.
+	drainPhase  int // 0 none, 1 first GOAWAY+PING sent, 2 final GOAWAY sent
+	drainDebug  string
+	goAwayLast  uint32
+	drainTimer  *time.Timer
+	idleSince   time.Time
+	handleReady bool
+
+	closeOnce sync.Once
+}
+
+var drainPing = [8]byte{'d', 'r', 'a', 'i', 'n', 'g', 'r', 'p'}
+
+// ErrIllegalHeaderWrite is returned when headers are set or sent after they
+// were already sent.
+var ErrIllegalHeaderWrite = status.Error(codes.Internal, "transport: SendHeader called multiple times")
+
+// NewServerTransport reads and validates the client preface and first
+// SETTINGS, and sends ours. On error the connection is closed.
+func NewServerTransport(conn net.Conn, opts ServerOptions) (*ServerTransport, error) {
+	t := &ServerTransport{opts: opts, maxStreams: opts.MaxConcurrentStreams}
+	if t.maxStreams == 0 {
+		t.maxStreams = ^uint32(0)
+	}
+	t.initConn(conn, opts.WriteBufferSize, opts.ReadBufferSize, opts.MaxHeaderListSize,
+		opts.InitialWindowSize, opts.InitialConnWindowSize)
+	t.peer = &peer.Peer{Addr: conn.RemoteAddr(), LocalAddr: conn.LocalAddr(), AuthInfo: opts.AuthInfo}
+	t.closeHook = func(err error) { t.Close(ConnectionError{Desc: "transport: write failed: " + err.Error()}) }
+	t.idleSince = time.Now()
+	fail := func(err error) (*ServerTransport, error) {
+		conn.Close()
+		return nil, err
+	}
+	pre := make([]byte, len(http2.ClientPreface))
+	if _, err := io.ReadFull(t.br, pre); err != nil {
+		return fail(ConnectionError{Desc: "transport: http2Server.HandleStreams failed to receive the preface from client: " + err.Error()})
+	}
+	if !bytes.Equal(pre, []byte(http2.ClientPreface)) {
+		return fail(ConnectionError{Desc: "transport: http2Server.HandleStreams received bogus greeting from client: " + strconv.Quote(string(pre))})
+	}
+	var ss []http2.Setting
+	if opts.MaxConcurrentStreams != 0 {
+		ss = append(ss, http2.Setting{ID: http2.SettingMaxConcurrentStreams, Val: opts.MaxConcurrentStreams})
+	}
+	if err := t.writeSettings(ss, opts.MaxHeaderListSize); err != nil {
+		return fail(ConnectionError{Desc: "transport: failed to write settings: " + err.Error()})
+	}
+	f, err := t.fr.ReadFrame()
+	if err != nil {
+		return fail(ConnectionError{Desc: "transport: http2Server.HandleStreams failed to read initial settings frame: " + err.Error()})
+	}
+	sf, ok := f.(*http2.SettingsFrame)
+	if !ok || sf.IsAck() {
+		return fail(ConnectionError{Desc: "transport: http2Server.HandleStreams saw invalid preface type " + f.Header().Type.String() + " from client"})
+	}
+	if err := t.handleSettings(sf); err != nil {
+		t.goAwayAndClose(0, http2.ErrCodeProtocol, err.Error())
+		return fail(ConnectionError{Desc: err.Error()})
+	}
+	return t, nil
+}
+
+// Peer describes the client side of the connection.
+func (t *ServerTransport) Peer() *peer.Peer { return t.peer }
+
+// Done is closed when the transport is closed.
+func (t *ServerTransport) Done() <-chan struct{} { return t.done }
+
+// HandleStreams runs the reader loop on the caller's goroutine, calling
+// handle (which must not block) for each new stream. It returns once the
+// connection is closed.
+func (t *ServerTransport) HandleStreams(ctx context.Context, handle func(*ServerStream)) {
+	t.baseCtx = peer.NewContext(ctx, t.peer)
+	t.startKeepalive()
+	defer func() {
+		if t.kaDone != nil {
+			<-t.kaDone
+		}
+	}()
+	for {
+		f, err := t.fr.ReadFrame()
+		if err != nil {
+			if se, ok := err.(http2.StreamError); ok {
+				t.resetStream(se.StreamID, se.Code)
+				continue
+			}
+			if ce, ok := err.(http2.ConnectionError); ok {
+				t.connError(newConnError(http2.ErrCode(ce), err.Error()))
+				return
+			}
+			t.Close(ConnectionError{Desc: "transport: reading from client: " + err.Error()})
+			return
+		}
+		t.activity.Store(true)
+		if err := t.handleFrame(f, handle); err != nil {
+			if se, ok := err.(http2.StreamError); ok {
+				t.resetStream(se.StreamID, se.Code)
+				continue
+			}
+			if errors.Is(err, errClosed) {
+				return
+			}
+			t.connError(err)
+			return
+		}
+	}
+}
+
+var errClosed = errors.New("transport closed")
+
+func (t *ServerTransport) connError(err error) {
+	code := http2.ErrCodeProtocol
+	if ce, ok := err.(*connError); ok {
+		code = ce.code
+	}
+	t.goAwayAndClose(t.maxStreamID.Load(), code, err.Error())
+	t.Close(ConnectionError{Desc: err.Error()})
+}
+
+func (t *ServerTransport) lookup(id uint32) *ServerStream {
+	t.mu.Lock()
+	s := t.streams[id]
+	t.mu.Unlock()
+	if s == nil {
+		return nil
+	}
+	return s.ss
+}
+
+// resetStream fails a stream because of a stream error and resets it.
+func (t *ServerTransport) resetStream(id uint32, code http2.ErrCode) {
+	if s := t.lookup(id); s != nil {
+		t.finish(s, rstStatus(code).Err(), true, true, code)
+		return
+	}
+	t.writeRST(id, code)
+}
+
+func (t *ServerTransport) handleFrame(f http2.Frame, handle func(*ServerStream)) error {
+	switch f := f.(type) {
+	case *http2.MetaHeadersFrame:
+		return t.onHeaders(f, handle)
+	case *http2.DataFrame:
+		return t.onData(f)
+	case *http2.RSTStreamFrame:
+		if s := t.lookup(f.StreamID); s != nil {
+			t.finish(s, rstStatus(f.ErrCode).Err(), true, false, 0)
+		}
+	case *http2.SettingsFrame:
+		return t.handleSettings(f)
+	case *http2.PingFrame:
+		return t.onPing(f)
+	case *http2.WindowUpdateFrame:
+		return t.handleWindowUpdate(f)
+	case *http2.GoAwayFrame:
+		// The client is going away; its streams finish or fail on their own.
+	case *http2.PushPromiseFrame:
+		return newConnError(http2.ErrCodeProtocol, "received PUSH_PROMISE from client")
+	}
+	return nil
+}
+
+func (t *ServerTransport) onData(f *http2.DataFrame) error {
+	id := f.StreamID
+	s := t.lookup(id)
+	if s == nil {
+		if id%2 == 0 || id > t.maxStreamID.Load() {
+			return newConnError(http2.ErrCodeProtocol, "received DATA for an idle stream "+strconv.FormatUint(uint64(id), 10))
+		}
+		// Closed (e.g. we answered early): keep the connection window right.
+		return t.dataFrame(f, nil)
+	}
+	if s.recvEnded.Load() {
+		if err := t.dataFrame(f, nil); err != nil {
+			return err
+		}
+		return http2.StreamError{StreamID: id, Code: http2.ErrCodeStreamClosed}
+	}
+	if err := t.dataFrame(f, &s.stream); err != nil {
+		return err
+	}
+	if f.StreamEnded() {
+		s.recvEnded.Store(true)
+		s.endRecv(io.EOF, false)
+	}
+	return nil
+}
+
+func (t *ServerTransport) onHeaders(f *http2.MetaHeadersFrame, handle func(*ServerStream)) error {
+	id := f.StreamID
+	if id%2 != 1 || id <= t.maxStreamID.Load() {
+		return newConnError(http2.ErrCodeProtocol, "received an illegal stream id: "+strconv.FormatUint(uint64(id), 10))
+	}
+	t.maxStreamID.Store(id)
+	end := f.StreamEnded()
+	if f.Truncated {
+		t.writeRST(id, http2.ErrCodeFrameSize)
+		return nil
+	}
+	r := parseRequest(f.Fields)
+	switch {
+	case len(r.md[":authority"]) > 1:
+		t.earlyAbort(id, r.contentSubtype, status.New(codes.Internal, "num values of :authority: "+
+			strconv.Itoa(len(r.md[":authority"]))+", both must only have 1 value as per HTTP/2 spec"), 400, !end)
+		return nil
+	case r.protocolErr:
+		t.writeRST(id, http2.ErrCodeProtocol)
+		return nil
+	case !r.isGRPC:
+		t.earlyAbort(id, "", status.New(codes.InvalidArgument, "invalid gRPC request content-type "+
+			strconv.Quote(r.badContentType)), 415, !end)
+		return nil
+	case r.headerErr != nil:
+		t.earlyAbort(id, r.contentSubtype, r.headerErr, 400, !end)
+		return nil
+	case len(r.md[":authority"]) == 0:
+		t.earlyAbort(id, r.contentSubtype, status.New(codes.Internal, "no host or :authority header present"), 400, !end)
+		return nil
+	case r.httpMethod != "POST":
+		t.earlyAbort(id, r.contentSubtype, status.New(codes.Internal, "Received a HEADERS frame with :method "+
+			strconv.Quote(r.httpMethod)+" which should be POST"), 405, !end)
+		return nil
+	}
+
+	s := &ServerStream{
+		st:             t,
+		method:         r.path,
+		contentSubtype: r.contentSubtype,
+		recvCompress:   r.recvCompress,
+		acceptCompress: r.acceptCompress,
+	}
+	s.ss = s
+	var ctx context.Context
+	if r.timeoutSet {
+		ctx, s.cancel = context.WithTimeout(t.baseCtx, r.timeout)
+	} else {
+		ctx, s.cancel = context.WithCancel(t.baseCtx)
+	}
+	if len(r.md) > 0 {
+		ctx = metadata.NewIncomingContext(ctx, r.md)
+	}
+	s.init(&t.h2conn, ctx)
+	s.id = id
+
+	t.mu.Lock()
+	if t.closed || (t.drainPhase == 2 && id > t.goAwayLast) {
+		t.mu.Unlock()
+		s.cancel()
+		if !t.closed {
+			t.writeRST(id, http2.ErrCodeRefusedStream)
+		}
+		return nil
+	}
+	if uint32(len(t.streams)) >= t.maxStreams {
+		t.mu.Unlock()
+		s.cancel()
+		t.writeRST(id, http2.ErrCodeRefusedStream)
+		return nil
+	}
+	s.sendQuota = t.peerWindow
+	t.streams[id] = &s.stream
+	t.mu.Unlock()
+	if end {
+		s.recvEnded.Store(true)
+		s.endRecv(io.EOF, false)
+	}
+	handle(s)
+	return nil
+}
+
+// earlyAbort answers a request the transport rejects itself with a
+// trailers-only response, then resets the stream if the client is still
+// sending.
+func (t *ServerTransport) earlyAbort(id uint32, subtype string, st *status.Status, httpStatus int, rst bool) {
+	hf := make([]hpack.HeaderField, 0, 5)
+	hf = append(hf,
+		hpack.HeaderField{Name: ":status", Value: strconv.Itoa(httpStatus)},
+		hpack.HeaderField{Name: "content-type", Value: grpcutil.ContentType(subtype)},
+	)
+	hf = statusFields(hf, st)
+	if err := t.w.lock(); err != nil {
+		return
+	}
+	t.w.headers(id, hf, true)
+	if rst {
+		t.w.fail(t.w.fr.WriteRSTStream(id, http2.ErrCodeNo))
+	}
+	t.writeFailed(t.w.unlock())
+}
+
+// finish ends a stream once: unregisters it, fails blocked calls, cancels
+// its context and optionally resets it.
+func (t *ServerTransport) finish(s *ServerStream, recvErr error, discard, rst bool, code http2.ErrCode) {
+	t.mu.Lock()
+	if s.finished {
+		t.mu.Unlock()
+		return
+	}
+	s.finished = true
+	delete(t.streams, s.id)
+	s.wakeStreamQuota()
+	n := len(t.streams)
+	if n == 0 {
+		t.idleSince = time.Now()
+	}
+	closeNow := t.drainPhase == 2 && n == 0 && !t.closed
+	t.mu.Unlock()
+	s.endRecv(recvErr, discard)
+	close(s.done)
+	s.cancel()
+	if rst {
+		t.writeRST(s.id, code)
+	}
+	if closeNow {
+		t.Close(ConnectionError{Desc: "transport: drained"})
+	}
+}
+
+// Close closes the connection at once; active streams are canceled.
+func (t *ServerTransport) Close(err error) {
+	if err == nil {
+		err = ErrConnClosing
+	}
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return
+	}
+	t.closed = true
+	t.closeSt = status.New(codes.Unavailable, err.Error())
+	if t.drainTimer != nil {
+		t.drainTimer.Stop()
+	}
+	streams := make([]*ServerStream, 0, len(t.streams))
+	for _, s := range t.streams {
+		streams = append(streams, s.ss)
+	}
+	t.mu.Unlock()
+	t.nc.Close()
+	close(t.done)
+	for _, s := range streams {
+		t.finish(s, t.closeSt.Err(), true, false, 0)
+	}
+}
+
+// Drain starts a graceful shutdown: GOAWAY(MaxInt32) plus a PING, then,
+// once the PING is acknowledged (so the client has seen the first GOAWAY),
+// the final GOAWAY with the last accepted stream id. The connection closes
+// when the last stream finishes.
+func (t *ServerTransport) Drain(debug string) {
+	t.mu.Lock()
+	if t.closed || t.drainPhase != 0 {
+		t.mu.Unlock()
+		return
+	}
+	t.drainPhase = 1
+	t.drainDebug = debug
+	t.drainTimer = time.AfterFunc(time.Minute, t.finalGoAway)
+	t.mu.Unlock()
+	t.writeFailed(t.w.control(func(fr *http2.Framer) error {
+		if err := fr.WriteGoAway(maxStreamID, http2.ErrCodeNo, []byte(debug)); err != nil {
+			return err
+		}
+		return fr.WritePing(false, drainPing)
+	}))
+}
+
+func (t *ServerTransport) finalGoAway() {
+	t.mu.Lock()
+	if t.closed || t.drainPhase != 1 {
+		t.mu.Unlock()
+		return
+	}
+	t.drainPhase = 2
+	last := t.maxStreamID.Load()
+	t.goAwayLast = last
+	debug := t.drainDebug
+	t.drainTimer.Stop()
+	idle := len(t.streams) == 0
+	t.mu.Unlock()
+	t.writeFailed(t.w.control(func(fr *http2.Framer) error {
+		return fr.WriteGoAway(last, http2.ErrCodeNo, []byte(debug))
+	}))
+	if idle {
+		t.Close(ConnectionError{Desc: "transport: drained"})
+	}
+}

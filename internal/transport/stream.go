@@ -1,0 +1,214 @@
+package transport
+
+import (
+	"context"
+	"io"
+	"sync"
+
+	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/status"
+)
+
+// stream is the part of a stream shared by the client and server sides:
+// the receive buffer with its window accounting, and the send quota.
+type stream struct {
+	id      uint32
+	c       *h2conn
+	ctx     context.Context
+	ctxDone <-chan struct{}
+	done    chan struct{} // closed once the stream is finished
+	cs      *ClientStream // the owner: exactly one of cs, ss is set
+	ss      *ServerStream
+
+	// Guarded by c.mu.
+	finished  bool
+	sendQuota int64
+	quotaCh   chan struct{}
+
+	// Receive side, guarded by rmu.
+	rmu      sync.Mutex
+	chunks   []chunk
+	head     int
+	buffered int    // bytes queued in chunks
+	unacked  uint32 // bytes consumed (or padding) not yet returned to the peer
+	rerr     error  // set when no more data will arrive; io.EOF on clean end
+	rwait    chan struct{}
+}
+
+// chunk is the payload of one DATA frame, in a pooled buffer.
+type chunk struct {
+	buf *[]byte
+	off int
+	end int
+}
+
+func (s *stream) init(c *h2conn, ctx context.Context) {
+	s.c = c
+	s.ctx = ctx
+	s.ctxDone = ctx.Done()
+	s.done = make(chan struct{})
+}
+
+func (s *stream) ctxErr() error {
+	return status.FromContextError(s.ctx.Err()).Err()
+}
+
+func (s *stream) wakeReader() {
+	if s.rwait != nil {
+		close(s.rwait)
+		s.rwait = nil
+	}
+}
+
+// pushData queues the payload of a DATA frame whose flow-controlled length
+// (payload plus padding) is flowLen. Called by the reader goroutine; it
+// reports a peer that overran the stream window.
+func (s *stream) pushData(data []byte, flowLen uint32) (overflow bool) {
+	s.rmu.Lock()
+	defer s.rmu.Unlock()
+	if s.rerr != nil {
+		return false // locally abandoned or already ended: drop
+	}
+	if uint64(s.buffered)+uint64(s.unacked)+uint64(flowLen) > uint64(s.c.streamWindow) {
+		return true
+	}
+	s.unacked += flowLen - uint32(len(data))
+	if len(data) == 0 {
+		return false
+	}
+	b := s.c.pool.Get(len(data))
+	copy(*b, data)
+	s.chunks = append(s.chunks, chunk{buf: b, end: len(data)})
+	s.buffered += len(data)
+	s.wakeReader()
+	return false
+}
+
+// endRecv marks the end of incoming data. With discard the queued data is
+// dropped (local abandonment or a hard failure); otherwise the application
+// may still read it before seeing err.
+func (s *stream) endRecv(err error, discard bool) {
+	s.rmu.Lock()
+	if s.rerr == nil || (discard && s.rerr == io.EOF) {
+		s.rerr = err
+	}
+	if discard {
+		s.freeChunks()
+	}
+	s.wakeReader()
+	s.rmu.Unlock()
+}
+
+func (s *stream) freeChunks() {
+	for i := s.head; i < len(s.chunks); i++ {
+		s.c.pool.Put(s.chunks[i].buf)
+		s.chunks[i] = chunk{}
+	}
+	s.chunks = s.chunks[:0]
+	s.head = 0
+	s.buffered = 0
+}
+
+// read returns exactly n bytes of incoming data. See ClientStream.Read.
+func (s *stream) read(n int) (mem.BufferSlice, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	s.rmu.Lock()
+	for s.buffered < n {
+		if err := s.rerr; err != nil {
+			if err == io.EOF && s.buffered > 0 {
+				err = io.ErrUnexpectedEOF
+			}
+			s.rmu.Unlock()
+			return nil, err
+		}
+		if s.rwait == nil {
+			s.rwait = make(chan struct{})
+		}
+		ch := s.rwait
+		s.rmu.Unlock()
+		select {
+		case <-ch:
+		case <-s.ctxDone:
+			return nil, s.ctxErr()
+		case <-s.c.done:
+			// The closer fails every stream; take its error from rerr.
+		}
+		s.rmu.Lock()
+	}
+	out := s.take(n)
+	s.unacked += uint32(n)
+	var inc uint32
+	if s.unacked >= s.c.streamWindow/4 && s.rerr == nil {
+		inc = s.unacked
+		s.unacked = 0
+	}
+	s.rmu.Unlock()
+	if inc > 0 {
+		s.c.writeWindowUpdate(s.id, inc)
+	}
+	return out, nil
+}
+
+// take copies n queued bytes into a fresh buffer. Caller holds rmu.
+func (s *stream) take(n int) mem.BufferSlice {
+	var dst []byte
+	var buf mem.Buffer
+	if mem.IsBelowBufferPoolingThreshold(n) {
+		dst = make([]byte, n)
+		buf = mem.SliceBuffer(dst)
+	} else {
+		p := s.c.pool.Get(n)
+		dst = *p
+		buf = mem.NewBuffer(p, s.c.pool)
+	}
+	s.buffered -= n
+	for len(dst) > 0 {
+		ch := &s.chunks[s.head]
+		k := copy(dst, (*ch.buf)[ch.off:ch.end])
+		dst = dst[k:]
+		ch.off += k
+		if ch.off == ch.end {
+			s.c.pool.Put(ch.buf)
+			*ch = chunk{}
+			s.head++
+		}
+	}
+	if s.head == len(s.chunks) {
+		s.chunks = s.chunks[:0]
+		s.head = 0
+	}
+	return mem.BufferSlice{buf}
+}
+
+// write sends hdr+data as DATA frames, waiting for flow-control quota.
+func (s *stream) write(hdr []byte, data mem.BufferSlice, end bool) error {
+	var cur dataCursor
+	cur.reset(hdr, data)
+	c := s.c
+	if cur.left == 0 {
+		if !end {
+			return nil
+		}
+		if err := c.w.lock(); err != nil {
+			return c.writeFailed(err)
+		}
+		c.w.data(s.id, &cur, 0, true)
+		return c.writeFailed(c.w.unlock())
+	}
+	for cur.left > 0 {
+		n, err := c.acquireQuota(s, cur.left)
+		if err != nil {
+			return err
+		}
+		if err := c.w.lock(); err != nil {
+			return c.writeFailed(err)
+		}
+		c.w.data(s.id, &cur, n, end && cur.left == n)
+		if err := c.w.unlock(); err != nil {
+			return c.writeFailed(err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,208 @@
+package transport
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
+	"google.golang.org/grpc/mem"
+)
+
+const (
+	// maxFrameLen caps the payload of the frames we write. Peers may allow
+	// more, but 16 KiB keeps interleaving between streams fair.
+	maxFrameLen     = 16384
+	defaultBufSize  = 32 * 1024
+	frameHeaderLen  = 9
+	closeWriteGrace = time.Second
+)
+
+// writer serialises all frame writes of one connection. Writers hold mu only
+// while copying frames into the buffer; they never wait for flow control with
+// it held. Flushing is coalesced: a writer that sees others queued behind it
+// leaves the flush to the last one, so concurrent small writes share one
+// syscall while a lone writer flushes at once.
+type writer struct {
+	mu      sync.Mutex
+	pending atomic.Int32
+	nc      net.Conn
+	bw      *bufio.Writer // nil when unbuffered
+	out     io.Writer
+	fr      *http2.Framer
+	henc    *hpack.Encoder
+	hbuf    bytes.Buffer
+	err     error // sticky: once a write failed the connection is dead
+	fh      [frameHeaderLen]byte
+	sentHdr atomic.Bool // HEADERS or DATA written since last reset (ping strikes)
+}
+
+func (w *writer) init(nc net.Conn, size int) {
+	w.nc = nc
+	w.out = nc
+	if size == 0 {
+		size = defaultBufSize
+	}
+	if size > 0 {
+		w.bw = bufio.NewWriterSize(nc, size)
+		w.out = w.bw
+	}
+	w.fr = http2.NewFramer(w.out, nil)
+	w.henc = hpack.NewEncoder(&w.hbuf)
+}
+
+// lock acquires the writer, registering as pending so earlier holders know
+// someone will flush after them.
+func (w *writer) lock() error {
+	w.pending.Add(1)
+	w.mu.Lock()
+	if w.err != nil {
+		w.pending.Add(-1)
+		w.mu.Unlock()
+		return w.err
+	}
+	return nil
+}
+
+// unlock releases the writer, flushing if nobody else is queued.
+func (w *writer) unlock() error {
+	if w.pending.Add(-1) == 0 && w.err == nil && w.bw != nil && w.bw.Buffered() > 0 {
+		if err := w.bw.Flush(); err != nil {
+			w.err = err
+		}
+	}
+	err := w.err
+	w.mu.Unlock()
+	return err
+}
+
+// fail records a write error so later writers stop early.
+func (w *writer) fail(err error) error {
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+	return err
+}
+
+// headers writes one header block as HEADERS + CONTINUATION frames. Must be
+// called with mu held; encoding happens here so the HPACK state matches the
+// order of blocks on the wire.
+func (w *writer) headers(id uint32, fields []hpack.HeaderField, end bool) error {
+	w.hbuf.Reset()
+	for _, f := range fields {
+		w.henc.WriteField(f)
+	}
+	block := w.hbuf.Bytes()
+	first := true
+	for first || len(block) > 0 {
+		n := min(len(block), maxFrameLen)
+		frag := block[:n]
+		block = block[n:]
+		var err error
+		if first {
+			err = w.fr.WriteHeaders(http2.HeadersFrameParam{
+				StreamID: id, BlockFragment: frag, EndStream: end, EndHeaders: len(block) == 0,
+			})
+			first = false
+		} else {
+			err = w.fr.WriteContinuation(id, len(block) == 0, frag)
+		}
+		if err != nil {
+			return w.fail(err)
+		}
+	}
+	w.sentHdr.Store(true)
+	return nil
+}
+
+// dataCursor walks a message (prefix + payload buffers) frame by frame
+// without copying it into a contiguous buffer.
+type dataCursor struct {
+	hdr  []byte
+	data mem.BufferSlice
+	cur  []byte
+	idx  int
+	left int
+}
+
+func (c *dataCursor) reset(hdr []byte, data mem.BufferSlice) {
+	c.hdr, c.data, c.cur, c.idx = hdr, data, hdr, 0
+	c.left = len(hdr) + data.Len()
+}
+
+// writeTo copies n bytes of the message to w.
+func (c *dataCursor) writeTo(w io.Writer, n int) error {
+	c.left -= n
+	for n > 0 {
+		for len(c.cur) == 0 {
+			c.cur = c.data[c.idx].ReadOnlyData()
+			c.idx++
+		}
+		k := min(n, len(c.cur))
+		if _, err := w.Write(c.cur[:k]); err != nil {
+			return err
+		}
+		c.cur = c.cur[k:]
+		n -= k
+	}
+	return nil
+}
+
+// data writes n bytes from c as DATA frames; END_STREAM is set on the last
+// frame when end is true. Must be called with mu held.
+func (w *writer) data(id uint32, c *dataCursor, n int, end bool) error {
+	for {
+		k := min(n, maxFrameLen)
+		n -= k
+		var flags byte
+		if end && n == 0 {
+			flags = byte(http2.FlagDataEndStream)
+		}
+		h := w.fh[:]
+		h[0], h[1], h[2] = byte(k>>16), byte(k>>8), byte(k)
+		h[3] = byte(http2.FrameData)
+		h[4] = flags
+		binary.BigEndian.PutUint32(h[5:], id)
+		if _, err := w.out.Write(h); err != nil {
+			return w.fail(err)
+		}
+		if err := c.writeTo(w.out, k); err != nil {
+			return w.fail(err)
+		}
+		if n == 0 {
+			w.sentHdr.Store(true)
+			return nil
+		}
+	}
+}
+
+// control runs fn (framer writes) under the lock and flushes as needed.
+func (w *writer) control(fn func(fr *http2.Framer) error) error {
+	if err := w.lock(); err != nil {
+		return err
+	}
+	w.fail(fn(w.fr))
+	return w.unlock()
+}
+
+// final writes a last frame (GOAWAY) without ever blocking for long: it
+// gives up if another writer holds the lock and bounds the write by a
+// deadline, because the connection is about to be closed anyway.
+func (w *writer) final(fn func(fr *http2.Framer) error) {
+	if !w.mu.TryLock() {
+		return
+	}
+	if w.err == nil {
+		w.nc.SetWriteDeadline(time.Now().Add(closeWriteGrace))
+		if w.fail(fn(w.fr)) == nil && w.bw != nil {
+			w.fail(w.bw.Flush())
+		}
+	}
+	w.mu.Unlock()
+}

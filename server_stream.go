@@ -1,0 +1,165 @@
+package grpc
+
+import (
+	"context"
+	"io"
+	"sync"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/internal/transport"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// serverTransportStream is the ServerTransportStream placed in handler
+// contexts. It wraps the transport stream to remember the response
+// compressor, which SetSendCompressor may change while the handler runs.
+type serverTransportStream struct {
+	*transport.ServerStream
+
+	mu           sync.Mutex
+	sendCompress string
+}
+
+func (ts *serverTransportStream) setSendCompress(name string) {
+	ts.mu.Lock()
+	ts.sendCompress = name
+	ts.mu.Unlock()
+	ts.ServerStream.SetSendCompress(name)
+}
+
+func (ts *serverTransportStream) getSendCompress() string {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.sendCompress
+}
+
+// serverStream implements ServerStream for one RPC.
+type serverStream struct {
+	ctx   context.Context
+	st    *transport.ServerStream
+	ts    *serverTransportStream
+	desc  *StreamDesc
+	codec encoding.CodecV2
+
+	maxRecv, maxSend int
+
+	// Only used by the goroutine calling RecvMsg / SendMsg respectively.
+	recvFirstMsg bool
+	compName     string
+	comp         encoding.Compressor
+}
+
+var _ ServerStream = (*serverStream)(nil)
+
+func newServerStream(st *transport.ServerStream, desc *StreamDesc, codec encoding.CodecV2, maxRecv, maxSend int) *serverStream {
+	ts := &serverTransportStream{ServerStream: st}
+	return &serverStream{
+		ctx:     NewContextWithServerTransportStream(st.Context(), ts),
+		st:      st,
+		ts:      ts,
+		desc:    desc,
+		codec:   codec,
+		maxRecv: maxRecv,
+		maxSend: maxSend,
+	}
+}
+
+func (ss *serverStream) Context() context.Context { return ss.ctx }
+
+func (ss *serverStream) SetHeader(md metadata.MD) error {
+	if md.Len() == 0 {
+		return nil
+	}
+	if err := validateMetadata(md); err != nil {
+		return status.Error(codes.Internal, err.Error())
+	}
+	return toServerRPCErr(ss.st.SetHeader(md))
+}
+
+func (ss *serverStream) SendHeader(md metadata.MD) error {
+	if err := validateMetadata(md); err != nil {
+		return status.Error(codes.Internal, err.Error())
+	}
+	return toServerRPCErr(ss.st.SendHeader(md))
+}
+
+func (ss *serverStream) SetTrailer(md metadata.MD) {
+	if md.Len() == 0 {
+		return
+	}
+	// grpc-go only logs invalid trailers; the transport drops what it cannot
+	// encode.
+	ss.st.SetTrailer(md)
+}
+
+// SendMsg sends one message. Any failure also ends the RPC with that status,
+// so the client learns why even if the handler ignores the error.
+func (ss *serverStream) SendMsg(m any) (err error) {
+	defer func() {
+		if err != nil && err != io.EOF {
+			ss.st.WriteStatus(status.Convert(err))
+		}
+	}()
+	if name := ss.ts.getSendCompress(); name != ss.compName {
+		ss.compName = name
+		ss.comp = encoding.GetCompressor(name)
+	}
+	hdr, data, err := prepareMsg(ss.codec, ss.comp, m, ss.maxSend)
+	if err != nil {
+		return err
+	}
+	defer data.Free()
+	return toServerRPCErr(ss.st.Write(hdr, data))
+}
+
+// RecvMsg receives one message. For RPCs where the client sends a single
+// message it also checks that exactly one arrives before the half-close.
+func (ss *serverStream) RecvMsg(m any) (err error) {
+	defer func() {
+		if err != nil && err != io.EOF {
+			ss.st.WriteStatus(status.Convert(err))
+		}
+	}()
+	rc := ss.st.RecvCompress()
+	if err := recvAndDecode(ss.st, ss.codec, rc, ss.maxRecv, m); err != nil {
+		if err == io.EOF {
+			if !ss.desc.ClientStreams && !ss.recvFirstMsg {
+				return status.Error(codes.Internal, "cardinality violation: received no request message from non-client-streaming RPC")
+			}
+			return io.EOF
+		}
+		return toServerRPCErr(err)
+	}
+	ss.recvFirstMsg = true
+	if ss.desc.ClientStreams {
+		return nil
+	}
+	extra, err := recvMsg(ss.st, rc, ss.maxRecv)
+	if err == io.EOF {
+		return nil
+	}
+	if err != nil {
+		return toServerRPCErr(err)
+	}
+	extra.Free()
+	return status.Error(codes.Internal, "cardinality violation: received multiple request messages for non-client-streaming RPC")
+}
+
+// toServerRPCErr makes sure an error surfaced to handlers carries a status.
+func toServerRPCErr(err error) error {
+	if err == nil || err == io.EOF {
+		return err
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	switch err {
+	case context.Canceled, context.DeadlineExceeded:
+		return status.FromContextError(err).Err()
+	case io.ErrUnexpectedEOF:
+		return status.Error(codes.Internal, err.Error())
+	}
+	return status.Error(codes.Unknown, err.Error())
+}

@@ -1,0 +1,4 @@
+package grpc
+
+// Version is the current grpc version.
+const Version = "1.85.0"
