@@ -57,7 +57,7 @@ type CallOption interface {
 // in another structure to carry satellite data for use by interceptors.
 type EmptyCallOption struct{}
 
-func (EmptyCallOption) before(*callInfo) error      { return nil }
+func (EmptyCallOption) before(*callInfo) error       { return nil }
 func (EmptyCallOption) after(*callInfo, *callResult) {}
 
 // StaticMethodCallOption is a CallOption that specifies that a call comes

@@ -312,8 +312,12 @@ func (cs *clientStream) sendBroken() error {
 // server sends one message, it also reads the end of the stream so that the
 // status is known when it returns.
 func (cs *clientStream) RecvMsg(m any) error {
-	if err := cs.finishedErr(); err != nil {
-		return err
+	if done, err := cs.finishState(); done {
+		if err != nil {
+			return err
+		}
+		// Ended OK (e.g. a trailers-only response seen by Header).
+		return io.EOF
 	}
 	err := cs.recvOne(m)
 	if err == nil {
@@ -385,9 +389,14 @@ func (cs *clientStream) rpcErr(err error) error {
 
 // finishedErr is the RPC's error if it has already ended with one.
 func (cs *clientStream) finishedErr() error {
+	_, err := cs.finishState()
+	return err
+}
+
+func (cs *clientStream) finishState() (bool, error) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	return cs.err
+	return cs.finished, cs.err
 }
 
 // finish ends the RPC once: it records the status, abandons the transport
@@ -412,15 +421,14 @@ func (cs *clientStream) finish(err error) {
 	if err != nil {
 		cs.s.Close(err)
 	}
-	res := &callResult{trailer: cs.s.Trailer(), peer: cs.t.Peer()}
+	res := &callResult{peer: cs.t.Peer()}
+	// Headers and trailers are only final once the stream is done; a stream
+	// that ended with an error may never have had them.
 	select {
 	case <-cs.s.Done():
 		res.header, _ = cs.s.Header()
+		res.trailer = cs.s.Trailer()
 	default:
-		// Header would block; a failed RPC may never have received one.
-		if cs.headerDone {
-			res.header, _ = cs.s.Header()
-		}
 	}
 	for _, o := range cs.opts {
 		o.after(cs.ci, res)

@@ -41,14 +41,14 @@ func (r *byteReader) Read(n int) (mem.BufferSlice, error) {
 	return b, nil
 }
 
-func frame(flag byte, payload []byte) []byte {
+func frameMsg(flag byte, payload []byte) []byte {
 	out := make([]byte, headerLen, headerLen+len(payload))
 	out[0] = flag
 	binary.BigEndian.PutUint32(out[1:], uint32(len(payload)))
 	return append(out, payload...)
 }
 
-func wantStatus(t *testing.T, err error, code codes.Code, msg string) {
+func wantRPCStatus(t *testing.T, err error, code codes.Code, msg string) {
 	t.Helper()
 	st, ok := status.FromError(err)
 	if !ok || st.Code() != code || (msg != "" && st.Message() != msg) {
@@ -73,7 +73,7 @@ func TestGetCodec(t *testing.T) {
 		}
 	}
 	_, err := getCodec("nosuchcodec")
-	wantStatus(t, err, codes.Internal, "no codec registered for content-subtype nosuchcodec")
+	wantRPCStatus(t, err, codes.Internal, "no codec registered for content-subtype nosuchcodec")
 }
 
 func TestFramingRoundTrip(t *testing.T) {
@@ -123,7 +123,7 @@ func TestSendSizeLimit(t *testing.T) {
 	msg := wrapperspb.String(strings.Repeat("a", 100))
 	size := proto.Size(msg)
 	_, _, err := prepareMsg(protoCodec(t), nil, msg, size-1)
-	wantStatus(t, err, codes.ResourceExhausted, "trying to send message larger than max (102 vs. 101)")
+	wantRPCStatus(t, err, codes.ResourceExhausted, "trying to send message larger than max (102 vs. 101)")
 	if _, data, err := prepareMsg(protoCodec(t), nil, msg, size); err != nil {
 		t.Fatalf("message of exactly the limit: %v", err)
 	} else {
@@ -138,7 +138,7 @@ func TestRecvSizeLimitBeforeReading(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	_, err := recvMsg(r, "", defaultServerMaxRecvMsgSize)
 	runtime.ReadMemStats(&after)
-	wantStatus(t, err, codes.ResourceExhausted, "grpc: received message larger than max (4294967295 vs. 4194304)")
+	wantRPCStatus(t, err, codes.ResourceExhausted, "grpc: received message larger than max (4294967295 vs. 4194304)")
 	if len(r.sizes) != 1 || r.sizes[0] != headerLen {
 		t.Fatalf("reads = %v, want only the %d-byte prefix", r.sizes, headerLen)
 	}
@@ -146,18 +146,18 @@ func TestRecvSizeLimitBeforeReading(t *testing.T) {
 		t.Fatalf("allocated %d bytes while rejecting the message", grew)
 	}
 
-	r = &byteReader{data: frame(0, make([]byte, 11))}
+	r = &byteReader{data: frameMsg(0, make([]byte, 11))}
 	_, err = recvMsg(r, "", 10)
-	wantStatus(t, err, codes.ResourceExhausted, "grpc: received message larger than max (11 vs. 10)")
+	wantRPCStatus(t, err, codes.ResourceExhausted, "grpc: received message larger than max (11 vs. 10)")
 }
 
 func TestRecvTruncated(t *testing.T) {
 	for _, data := range [][]byte{
-		{0, 0, 0},                      // truncated prefix
-		frame(0, []byte("abcdef"))[:8], // truncated body
+		{0, 0, 0},                         // truncated prefix
+		frameMsg(0, []byte("abcdef"))[:8], // truncated body
 	} {
 		_, err := recvMsg(&byteReader{data: data}, "", 100)
-		wantStatus(t, err, codes.Internal, "unexpected EOF")
+		wantRPCStatus(t, err, codes.Internal, "unexpected EOF")
 	}
 }
 
@@ -200,26 +200,26 @@ func TestCompressionRoundTrip(t *testing.T) {
 
 	// The decompressed size is limited too, even though the wire size fits.
 	_, err = recvMsg(&byteReader{data: wire}, "gzip", proto.Size(msg)-1)
-	wantStatus(t, err, codes.ResourceExhausted, fmt.Sprintf("grpc: received message after decompression larger than max %d", proto.Size(msg)-1))
+	wantRPCStatus(t, err, codes.ResourceExhausted, fmt.Sprintf("grpc: received message after decompression larger than max %d", proto.Size(msg)-1))
 }
 
 func TestRecvBadCompressedFlag(t *testing.T) {
 	for _, rc := range []string{"", "identity"} {
-		_, err := recvMsg(&byteReader{data: frame(1, []byte("x"))}, rc, 100)
-		wantStatus(t, err, codes.Internal, "grpc: compressed flag set with identity or empty encoding")
+		_, err := recvMsg(&byteReader{data: frameMsg(1, []byte("x"))}, rc, 100)
+		wantRPCStatus(t, err, codes.Internal, "grpc: compressed flag set with identity or empty encoding")
 	}
-	_, err := recvMsg(&byteReader{data: frame(1, []byte("x"))}, "snappy", 100)
-	wantStatus(t, err, codes.Unimplemented, `grpc: Decompressor is not installed for grpc-encoding "snappy"`)
-	_, err = recvMsg(&byteReader{data: frame(7, []byte("x"))}, "", 100)
-	wantStatus(t, err, codes.Internal, "grpc: received unexpected payload format 7")
-	_, err = recvMsg(&byteReader{data: frame(1, []byte("not gzip"))}, "gzip", 100)
+	_, err := recvMsg(&byteReader{data: frameMsg(1, []byte("x"))}, "snappy", 100)
+	wantRPCStatus(t, err, codes.Unimplemented, `grpc: Decompressor is not installed for grpc-encoding "snappy"`)
+	_, err = recvMsg(&byteReader{data: frameMsg(7, []byte("x"))}, "", 100)
+	wantRPCStatus(t, err, codes.Internal, "grpc: received unexpected payload format 7")
+	_, err = recvMsg(&byteReader{data: frameMsg(1, []byte("not gzip"))}, "gzip", 100)
 	if status.Code(err) != codes.Internal {
 		t.Fatalf("corrupt gzip: got %v, want Internal", err)
 	}
 }
 
 func TestRecvUnmarshalError(t *testing.T) {
-	err := recvAndDecode(&byteReader{data: frame(0, []byte{0xff})}, protoCodec(t), "", 100, new(wrapperspb.StringValue))
+	err := recvAndDecode(&byteReader{data: frameMsg(0, []byte{0xff})}, protoCodec(t), "", 100, new(wrapperspb.StringValue))
 	if status.Code(err) != codes.Internal || !strings.HasPrefix(status.Convert(err).Message(), "grpc: failed to unmarshal the received message: ") {
 		t.Fatalf("got %v", err)
 	}

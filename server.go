@@ -249,6 +249,8 @@ func (s *Server) setupConn(rawConn net.Conn) *transport.ServerTransport {
 	}()
 
 	rawConn.SetDeadline(time.Now().Add(s.opts.connectionTimeout))
+	// Cleared whatever happens: a dispatched connection must not inherit it.
+	defer rawConn.SetDeadline(time.Time{})
 	conn := rawConn
 	var authInfo credentials.AuthInfo
 	if s.opts.creds != nil {
@@ -266,7 +268,6 @@ func (s *Server) setupConn(rawConn net.Conn) *transport.ServerTransport {
 		conn.Close()
 		return nil
 	}
-	rawConn.SetDeadline(time.Time{})
 	return st
 }
 
@@ -389,7 +390,7 @@ func (s *Server) processRPC(stream *transport.ServerStream, info *serviceInfo, s
 		}
 		// Reply with the encoding the client used, unless the handler picks
 		// another with SetSendCompressor.
-		ss.ts.setSendCompress(rc)
+		ss.ts.setSendCompress(rc) // cannot fail: nothing was sent yet
 	}
 
 	var srv any
@@ -412,10 +413,10 @@ func (s *Server) processRPC(stream *transport.ServerStream, info *serviceInfo, s
 		if !ok {
 			st = status.FromContextError(appErr)
 		}
-		stream.WriteStatus(st)
+		ss.ts.WriteStatus(st)
 		return
 	}
-	stream.WriteStatus(status.New(codes.OK, ""))
+	ss.ts.WriteStatus(status.New(codes.OK, ""))
 }
 
 // streamCodec picks the codec for a request: the forced codec if any, else
@@ -463,19 +464,27 @@ func (s *Server) stop(graceful bool) {
 	// added any more.
 	s.serveWG.Wait()
 
+	// Drain and Close may block on a full socket, so they run without s.mu:
+	// a Stop must be able to cut short a stuck GracefulStop.
 	s.mu.Lock()
+	conns := make([]*transport.ServerTransport, 0, len(s.conns))
+	for st := range s.conns {
+		conns = append(conns, st)
+	}
+	drained := s.drain
 	if graceful {
-		if !s.drain {
-			for st := range s.conns {
-				st.Drain("graceful_stop")
-			}
-			s.drain = true
-		}
-	} else {
-		for st := range s.conns {
+		s.drain = true
+	}
+	s.mu.Unlock()
+	for _, st := range conns {
+		if !graceful {
 			st.Close(errors.New("Server.Stop called"))
+		} else if !drained {
+			st.Drain("graceful_stop")
 		}
 	}
+
+	s.mu.Lock()
 	for len(s.conns) != 0 {
 		s.cv.Wait()
 	}

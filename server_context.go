@@ -131,8 +131,7 @@ func SetSendCompressor(ctx context.Context, name string) error {
 	if err := validateSendCompressor(name, clientCompressors(ts.AcceptCompress())); err != nil {
 		return fmt.Errorf("unable to set send compressor: %w", err)
 	}
-	ts.setSendCompress(name)
-	return nil
+	return ts.setSendCompress(name)
 }
 
 // ClientSupportedCompressors returns the compressor names the client listed

@@ -85,14 +85,14 @@ var echoDesc = ServiceDesc{
 	Metadata: "echo.proto",
 }
 
-// testServer is a running Server plus what is needed to stop it cleanly.
-type testServer struct {
+// echoTestServer is a running Server plus what is needed to stop it cleanly.
+type echoTestServer struct {
 	*Server
 	addr     string
 	serveErr chan error
 }
 
-func startServer(t *testing.T, impl *echoServer, opts ...ServerOption) *testServer {
+func startEchoServer(t *testing.T, impl *echoServer, opts ...ServerOption) *echoTestServer {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -102,13 +102,13 @@ func startServer(t *testing.T, impl *echoServer, opts ...ServerOption) *testServ
 	if impl != nil {
 		s.RegisterService(&echoDesc, impl)
 	}
-	ts := &testServer{Server: s, addr: lis.Addr().String(), serveErr: make(chan error, 1)}
+	ts := &echoTestServer{Server: s, addr: lis.Addr().String(), serveErr: make(chan error, 1)}
 	go func() { ts.serveErr <- s.Serve(lis) }()
 	return ts
 }
 
 // stop stops the server and checks that Serve returned nil.
-func (ts *testServer) stop(t *testing.T) {
+func (ts *echoTestServer) stop(t *testing.T) {
 	t.Helper()
 	ts.Stop()
 	if err := <-ts.serveErr; err != nil {
@@ -116,8 +116,8 @@ func (ts *testServer) stop(t *testing.T) {
 	}
 }
 
-// dial opens a client transport to the server. onGoAway may be nil.
-func dial(t *testing.T, addr string, onGoAway func()) *transport.ClientTransport {
+// dialRawTransport opens a client transport to the server. onGoAway may be nil.
+func dialRawTransport(t *testing.T, addr string, onGoAway func()) *transport.ClientTransport {
 	t.Helper()
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {

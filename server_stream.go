@@ -2,6 +2,7 @@ package grpc
 
 import (
 	"context"
+	"errors"
 	"io"
 	"sync"
 
@@ -14,25 +15,47 @@ import (
 
 // serverTransportStream is the ServerTransportStream placed in handler
 // contexts. It wraps the transport stream to remember the response
-// compressor, which SetSendCompressor may change while the handler runs.
+// compressor, which SetSendCompressor may change while the handler runs, and
+// whether the headers are gone (after which the compressor is fixed).
 type serverTransportStream struct {
 	*transport.ServerStream
 
 	mu           sync.Mutex
 	sendCompress string
+	headerSent   bool
 }
 
-func (ts *serverTransportStream) setSendCompress(name string) {
-	ts.mu.Lock()
-	ts.sendCompress = name
-	ts.mu.Unlock()
-	ts.ServerStream.SetSendCompress(name)
-}
+var errSendCompressAfterHeaders = errors.New("transport: set send compressor called after headers sent or stream done")
 
-func (ts *serverTransportStream) getSendCompress() string {
+func (ts *serverTransportStream) setSendCompress(name string) error {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
+	if ts.headerSent {
+		return errSendCompressAfterHeaders
+	}
+	ts.sendCompress = name
+	ts.ServerStream.SetSendCompress(name)
+	return nil
+}
+
+// headersGoing marks the headers as sent and returns the compressor to use.
+func (ts *serverTransportStream) headersGoing() string {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.headerSent = true
 	return ts.sendCompress
+}
+
+// SendHeader overrides the transport's to record that headers were sent.
+func (ts *serverTransportStream) SendHeader(md metadata.MD) error {
+	ts.headersGoing()
+	return ts.ServerStream.SendHeader(md)
+}
+
+// WriteStatus overrides the transport's to record that headers were sent.
+func (ts *serverTransportStream) WriteStatus(st *status.Status) error {
+	ts.headersGoing()
+	return ts.ServerStream.WriteStatus(st)
 }
 
 // serverStream implements ServerStream for one RPC.
@@ -82,7 +105,7 @@ func (ss *serverStream) SendHeader(md metadata.MD) error {
 	if err := validateMetadata(md); err != nil {
 		return status.Error(codes.Internal, err.Error())
 	}
-	return toServerRPCErr(ss.st.SendHeader(md))
+	return toServerRPCErr(ss.ts.SendHeader(md))
 }
 
 func (ss *serverStream) SetTrailer(md metadata.MD) {
@@ -99,10 +122,10 @@ func (ss *serverStream) SetTrailer(md metadata.MD) {
 func (ss *serverStream) SendMsg(m any) (err error) {
 	defer func() {
 		if err != nil && err != io.EOF {
-			ss.st.WriteStatus(status.Convert(err))
+			ss.ts.WriteStatus(status.Convert(err))
 		}
 	}()
-	if name := ss.ts.getSendCompress(); name != ss.compName {
+	if name := ss.ts.headersGoing(); name != ss.compName {
 		ss.compName = name
 		ss.comp = encoding.GetCompressor(name)
 	}
@@ -119,7 +142,7 @@ func (ss *serverStream) SendMsg(m any) (err error) {
 func (ss *serverStream) RecvMsg(m any) (err error) {
 	defer func() {
 		if err != nil && err != io.EOF {
-			ss.st.WriteStatus(status.Convert(err))
+			ss.ts.WriteStatus(status.Convert(err))
 		}
 	}()
 	rc := ss.st.RecvCompress()

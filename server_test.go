@@ -19,15 +19,15 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
-const testTimeout = 10 * time.Second
+const srvTestTimeout = 10 * time.Second
 
-func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+func srvTestCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), srvTestTimeout)
 	t.Cleanup(cancel)
 	return ctx
 }
 
-func wantCode(t *testing.T, err error, code codes.Code, msg string) {
+func wantSrvCode(t *testing.T, err error, code codes.Code, msg string) {
 	t.Helper()
 	st := status.Convert(err)
 	if st.Code() != code || (msg != "" && st.Message() != msg) {
@@ -37,11 +37,11 @@ func wantCode(t *testing.T, err error, code codes.Code, msg string) {
 
 func TestServerUnaryAndStreaming(t *testing.T) {
 	defer leakcheck.Check(t)
-	ts := startServer(t, &echoServer{})
+	ts := startEchoServer(t, &echoServer{})
 	defer ts.stop(t)
-	ct := dial(t, ts.addr, nil)
+	ct := dialRawTransport(t, ts.addr, nil)
 	defer ct.Close(errors.New("test done"))
-	ctx := testCtx(t)
+	ctx := srvTestCtx(t)
 
 	res := rawInvoke(ctx, ct, "/grpc.test.Echo/Echo", []string{"hi"}, callOpts{})
 	if res.err != nil || !reflect.DeepEqual(res.replies, []string{"hi"}) {
@@ -56,11 +56,11 @@ func TestServerUnaryAndStreaming(t *testing.T) {
 
 func TestServerRouting(t *testing.T) {
 	defer leakcheck.Check(t)
-	ts := startServer(t, &echoServer{})
+	ts := startEchoServer(t, &echoServer{})
 	defer ts.stop(t)
-	ct := dial(t, ts.addr, nil)
+	ct := dialRawTransport(t, ts.addr, nil)
 	defer ct.Close(errors.New("test done"))
-	ctx := testCtx(t)
+	ctx := srvTestCtx(t)
 
 	for _, tc := range []struct{ method, msg string }{
 		{"/grpc.test.Nope/Echo", "unknown service grpc.test.Nope"},
@@ -70,7 +70,7 @@ func TestServerRouting(t *testing.T) {
 		{"/noslash", `malformed method name: "/noslash"`},
 	} {
 		res := rawInvoke(ctx, ct, tc.method, []string{"x"}, callOpts{})
-		wantCode(t, res.err, codes.Unimplemented, tc.msg)
+		wantSrvCode(t, res.err, codes.Unimplemented, tc.msg)
 	}
 }
 
@@ -90,23 +90,23 @@ func TestServerHandlerErrors(t *testing.T) {
 		}
 		return nil, nil // an empty reply
 	}}
-	ts := startServer(t, impl)
+	ts := startEchoServer(t, impl)
 	defer ts.stop(t)
-	ct := dial(t, ts.addr, nil)
+	ct := dialRawTransport(t, ts.addr, nil)
 	defer ct.Close(errors.New("test done"))
-	ctx := testCtx(t)
+	ctx := srvTestCtx(t)
 
 	res := rawInvoke(ctx, ct, "/grpc.test.Echo/Echo", []string{"plain"}, callOpts{})
-	wantCode(t, res.err, codes.Unknown, "boom")
+	wantSrvCode(t, res.err, codes.Unknown, "boom")
 	res = rawInvoke(ctx, ct, "/grpc.test.Echo/Echo", []string{"status"}, callOpts{})
-	wantCode(t, res.err, codes.NotFound, "no such thing")
+	wantSrvCode(t, res.err, codes.NotFound, "no such thing")
 	if d := status.Convert(res.err).Details(); len(d) != 1 || d[0].(*wrapperspb.StringValue).GetValue() != "detail" {
 		t.Fatalf("details = %v", d)
 	}
 	res = rawInvoke(ctx, ct, "/grpc.test.Echo/Echo", []string{"wrapped"}, callOpts{})
-	wantCode(t, res.err, codes.Aborted, "")
+	wantSrvCode(t, res.err, codes.Aborted, "")
 	res = rawInvoke(ctx, ct, "/grpc.test.Echo/Echo", []string{"deadline"}, callOpts{})
-	wantCode(t, res.err, codes.DeadlineExceeded, "")
+	wantSrvCode(t, res.err, codes.DeadlineExceeded, "")
 	res = rawInvoke(ctx, ct, "/grpc.test.Echo/Echo", []string{"nil"}, callOpts{})
 	if res.err != nil || !reflect.DeepEqual(res.replies, []string{""}) {
 		t.Fatalf("nil reply: %+v", res)
@@ -115,32 +115,32 @@ func TestServerHandlerErrors(t *testing.T) {
 
 func TestServerUnaryCardinality(t *testing.T) {
 	defer leakcheck.Check(t)
-	ts := startServer(t, &echoServer{})
+	ts := startEchoServer(t, &echoServer{})
 	defer ts.stop(t)
-	ct := dial(t, ts.addr, nil)
+	ct := dialRawTransport(t, ts.addr, nil)
 	defer ct.Close(errors.New("test done"))
-	ctx := testCtx(t)
+	ctx := srvTestCtx(t)
 
 	res := rawInvoke(ctx, ct, "/grpc.test.Echo/Echo", nil, callOpts{})
-	wantCode(t, res.err, codes.Internal, "cardinality violation: received no request message from non-client-streaming RPC")
+	wantSrvCode(t, res.err, codes.Internal, "cardinality violation: received no request message from non-client-streaming RPC")
 	res = rawInvoke(ctx, ct, "/grpc.test.Echo/Echo", []string{"a", "b"}, callOpts{})
-	wantCode(t, res.err, codes.Internal, "cardinality violation: received multiple request messages for non-client-streaming RPC")
+	wantSrvCode(t, res.err, codes.Internal, "cardinality violation: received multiple request messages for non-client-streaming RPC")
 }
 
 func TestServerMessageSizeLimits(t *testing.T) {
 	defer leakcheck.Check(t)
-	ts := startServer(t, &echoServer{}, MaxRecvMsgSize(50), MaxSendMsgSize(30))
+	ts := startEchoServer(t, &echoServer{}, MaxRecvMsgSize(50), MaxSendMsgSize(30))
 	defer ts.stop(t)
-	ct := dial(t, ts.addr, nil)
+	ct := dialRawTransport(t, ts.addr, nil)
 	defer ct.Close(errors.New("test done"))
-	ctx := testCtx(t)
+	ctx := srvTestCtx(t)
 
 	// 60 chars marshal to 62 bytes.
 	res := rawInvoke(ctx, ct, "/grpc.test.Echo/Echo", []string{strings.Repeat("r", 60)}, callOpts{})
-	wantCode(t, res.err, codes.ResourceExhausted, "grpc: received message larger than max (62 vs. 50)")
+	wantSrvCode(t, res.err, codes.ResourceExhausted, "grpc: received message larger than max (62 vs. 50)")
 	// 40 chars fit the receive limit but the 42-byte echo exceeds the send limit.
 	res = rawInvoke(ctx, ct, "/grpc.test.Echo/Echo", []string{strings.Repeat("s", 40)}, callOpts{})
-	wantCode(t, res.err, codes.ResourceExhausted, "trying to send message larger than max (42 vs. 30)")
+	wantSrvCode(t, res.err, codes.ResourceExhausted, "trying to send message larger than max (42 vs. 30)")
 	res = rawInvoke(ctx, ct, "/grpc.test.Echo/Echo", []string{"small"}, callOpts{})
 	if res.err != nil {
 		t.Fatalf("small message: %v", res.err)
@@ -182,7 +182,7 @@ func TestServerInterceptorOrder(t *testing.T) {
 		record("handler")
 		return in, nil
 	}}
-	ts := startServer(t, impl,
+	ts := startEchoServer(t, impl,
 		ChainUnaryInterceptor(unary("c1"), unary("c2")),
 		UnaryInterceptor(unary("u")),
 		ChainUnaryInterceptor(unary("c3")),
@@ -191,9 +191,9 @@ func TestServerInterceptorOrder(t *testing.T) {
 		ChainStreamInterceptor(stream("s2")),
 	)
 	defer ts.stop(t)
-	ct := dial(t, ts.addr, nil)
+	ct := dialRawTransport(t, ts.addr, nil)
 	defer ct.Close(errors.New("test done"))
-	ctx := testCtx(t)
+	ctx := srvTestCtx(t)
 
 	if res := rawInvoke(ctx, ct, "/grpc.test.Echo/Echo", []string{"x"}, callOpts{}); res.err != nil {
 		t.Fatal(res.err)
@@ -251,11 +251,11 @@ func TestUnknownServiceHandler(t *testing.T) {
 		}
 		return stream.SendMsg(wrapperspb.String(m + ":" + in.GetValue()))
 	}
-	ts := startServer(t, &echoServer{}, UnknownServiceHandler(handler))
+	ts := startEchoServer(t, &echoServer{}, UnknownServiceHandler(handler))
 	defer ts.stop(t)
-	ct := dial(t, ts.addr, nil)
+	ct := dialRawTransport(t, ts.addr, nil)
 	defer ct.Close(errors.New("test done"))
-	ctx := testCtx(t)
+	ctx := srvTestCtx(t)
 
 	for _, m := range []string{"/other.Svc/Do", "/grpc.test.Echo/Missing"} {
 		res := rawInvoke(ctx, ct, m, []string{"in"}, callOpts{})
@@ -300,11 +300,11 @@ func TestServerMetadataAndContext(t *testing.T) {
 		}
 		return in, nil
 	}}
-	ts := startServer(t, impl)
+	ts := startEchoServer(t, impl)
 	defer ts.stop(t)
-	ct := dial(t, ts.addr, nil)
+	ct := dialRawTransport(t, ts.addr, nil)
 	defer ct.Close(errors.New("test done"))
-	ctx := testCtx(t)
+	ctx := srvTestCtx(t)
 
 	res := rawInvoke(ctx, ct, "/grpc.test.Echo/Echo", []string{"x"}, callOpts{md: metadata.Pairs("k", "v")})
 	if res.err != nil {
@@ -359,14 +359,21 @@ func TestServerCompression(t *testing.T) {
 			if err := SetSendCompressor(ctx, "gzip"); err != nil {
 				return nil, err
 			}
+		case "late":
+			if err := SendHeader(ctx, nil); err != nil {
+				return nil, err
+			}
+			if err := SetSendCompressor(ctx, "gzip"); err == nil {
+				return nil, status.Error(codes.InvalidArgument, "SetSendCompressor after SendHeader succeeded")
+			}
 		}
 		return in, nil
 	}}
-	ts := startServer(t, impl)
+	ts := startEchoServer(t, impl)
 	defer ts.stop(t)
-	ct := dial(t, ts.addr, nil)
+	ct := dialRawTransport(t, ts.addr, nil)
 	defer ct.Close(errors.New("test done"))
-	ctx := testCtx(t)
+	ctx := srvTestCtx(t)
 
 	// A gzip request gets a gzip response by default.
 	res := rawInvoke(ctx, ct, "/grpc.test.Echo/Echo", []string{"plain"}, callOpts{compress: "gzip", accept: "gzip"})
@@ -382,13 +389,17 @@ func TestServerCompression(t *testing.T) {
 	if res.err != nil || res.encoding != "gzip" || res.replies[0] != "gzip" {
 		t.Fatalf("SetSendCompressor(gzip): %+v", res)
 	}
+	res = rawInvoke(ctx, ct, "/grpc.test.Echo/Echo", []string{"late"}, callOpts{accept: "gzip"})
+	if res.err != nil || res.encoding != "" {
+		t.Fatalf("late: %+v", res)
+	}
 	res = rawInvoke(ctx, ct, "/grpc.test.Echo/Echo", []string{"unsupported"}, callOpts{accept: "deflate"})
 	if res.err != nil {
 		t.Fatalf("unsupported: %v", res.err)
 	}
 	// A request compressed with an unknown algorithm is refused up front.
 	res = rawInvoke(ctx, ct, "/grpc.test.Echo/Echo", []string{"x"}, callOpts{compress: "snappy"})
-	wantCode(t, res.err, codes.Unimplemented, `grpc: Decompressor is not installed for grpc-encoding "snappy"`)
+	wantSrvCode(t, res.err, codes.Unimplemented, `grpc: Decompressor is not installed for grpc-encoding "snappy"`)
 }
 
 // blockingServer signals when its Echo handler starts and returns when
@@ -416,12 +427,12 @@ func newBlockingServer() (*blockingServer, *echoServer) {
 func TestGracefulStopFinishesInFlightRPC(t *testing.T) {
 	defer leakcheck.Check(t)
 	b, impl := newBlockingServer()
-	ts := startServer(t, impl)
+	ts := startEchoServer(t, impl)
 	goAway := make(chan struct{})
 	var once sync.Once
-	ct := dial(t, ts.addr, func() { once.Do(func() { close(goAway) }) })
+	ct := dialRawTransport(t, ts.addr, func() { once.Do(func() { close(goAway) }) })
 	defer ct.Close(errors.New("test done"))
-	ctx := testCtx(t)
+	ctx := srvTestCtx(t)
 
 	result := make(chan rpcResult, 1)
 	go func() { result <- rawInvoke(ctx, ct, "/grpc.test.Echo/Echo", []string{"slow"}, callOpts{}) }()
@@ -449,7 +460,7 @@ func TestGracefulStopFinishesInFlightRPC(t *testing.T) {
 	}
 	close(b.release)
 	if res := <-result; res.err != nil || res.replies[0] != "slow" {
-		t.Fatalf("in-flight RPC: %+v", res)
+		t.Fatalf("in-flight RPC: %+v (err %v)", res, res.err)
 	}
 	<-stopped
 	if err := <-ts.serveErr; err != nil {
@@ -461,10 +472,10 @@ func TestGracefulStopFinishesInFlightRPC(t *testing.T) {
 func TestStopCancelsHandlers(t *testing.T) {
 	defer leakcheck.Check(t)
 	b, impl := newBlockingServer()
-	ts := startServer(t, impl, WaitForHandlers(true))
-	ct := dial(t, ts.addr, nil)
+	ts := startEchoServer(t, impl, WaitForHandlers(true))
+	ct := dialRawTransport(t, ts.addr, nil)
 	defer ct.Close(errors.New("test done"))
-	ctx := testCtx(t)
+	ctx := srvTestCtx(t)
 
 	result := make(chan rpcResult, 1)
 	go func() { result <- rawInvoke(ctx, ct, "/grpc.test.Echo/Echo", []string{"x"}, callOpts{}) }()
@@ -504,8 +515,8 @@ func TestServeAfterStop(t *testing.T) {
 func TestConcurrentStops(t *testing.T) {
 	defer leakcheck.Check(t)
 	_, impl := newBlockingServer()
-	ts := startServer(t, impl)
-	ct := dial(t, ts.addr, nil)
+	ts := startEchoServer(t, impl)
+	ct := dialRawTransport(t, ts.addr, nil)
 	defer ct.Close(errors.New("test done"))
 	var wg sync.WaitGroup
 	for i := 0; i < 4; i++ {
@@ -519,12 +530,12 @@ func TestConcurrentStops(t *testing.T) {
 	}
 }
 
-// tempErr is a net.Error whose Temporary method reports true.
-type tempErr struct{}
+// tempAcceptErr is a net.Error whose Temporary method reports true.
+type tempAcceptErr struct{}
 
-func (tempErr) Error() string   { return "temporary" }
-func (tempErr) Timeout() bool   { return false }
-func (tempErr) Temporary() bool { return true }
+func (tempAcceptErr) Error() string   { return "temporary" }
+func (tempAcceptErr) Timeout() bool   { return false }
+func (tempAcceptErr) Temporary() bool { return true }
 
 // flakyListener fails its first Accept calls with a temporary error.
 type flakyListener struct {
@@ -538,7 +549,7 @@ func (l *flakyListener) Accept() (net.Conn, error) {
 	if l.failures > 0 {
 		l.failures--
 		l.mu.Unlock()
-		return nil, tempErr{}
+		return nil, tempAcceptErr{}
 	}
 	l.mu.Unlock()
 	return l.Listener.Accept()
@@ -554,9 +565,9 @@ func TestServeRetriesTemporaryAcceptErrors(t *testing.T) {
 	s.RegisterService(&echoDesc, &echoServer{})
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.Serve(&flakyListener{Listener: inner, failures: 3}) }()
-	ct := dial(t, inner.Addr().String(), nil)
+	ct := dialRawTransport(t, inner.Addr().String(), nil)
 	defer ct.Close(errors.New("test done"))
-	if res := rawInvoke(testCtx(t), ct, "/grpc.test.Echo/Echo", []string{"x"}, callOpts{}); res.err != nil {
+	if res := rawInvoke(srvTestCtx(t), ct, "/grpc.test.Echo/Echo", []string{"x"}, callOpts{}); res.err != nil {
 		t.Fatal(res.err)
 	}
 	s.Stop()
@@ -585,14 +596,14 @@ func TestServeReturnsPermanentAcceptError(t *testing.T) {
 
 func TestConnectionTimeoutClosesSilentConn(t *testing.T) {
 	defer leakcheck.Check(t)
-	ts := startServer(t, &echoServer{}, ConnectionTimeout(50*time.Millisecond))
+	ts := startEchoServer(t, &echoServer{}, ConnectionTimeout(50*time.Millisecond))
 	defer ts.stop(t)
 	c, err := net.Dial("tcp", ts.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	c.SetReadDeadline(time.Now().Add(testTimeout))
+	c.SetReadDeadline(time.Now().Add(srvTestTimeout))
 	buf := make([]byte, 1024)
 	for {
 		// The server may send its SETTINGS before giving up on our preface.
@@ -607,14 +618,14 @@ func TestConnectionTimeoutClosesSilentConn(t *testing.T) {
 
 func TestStopDoesNotWaitForSilentConn(t *testing.T) {
 	defer leakcheck.Check(t)
-	ts := startServer(t, &echoServer{}) // 120 s ConnectionTimeout
+	ts := startEchoServer(t, &echoServer{}) // 120 s ConnectionTimeout
 	c, err := net.Dial("tcp", ts.addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	// Wait until the server is setting the connection up.
-	for deadline := time.Now().Add(testTimeout); ; {
+	for deadline := time.Now().Add(srvTestTimeout); ; {
 		ts.mu.Lock()
 		n := len(ts.pending)
 		ts.mu.Unlock()
@@ -633,7 +644,7 @@ func TestStopDoesNotWaitForSilentConn(t *testing.T) {
 	}()
 	select {
 	case <-done:
-	case <-time.After(testTimeout):
+	case <-time.After(srvTestTimeout):
 		t.Fatal("Stop blocked on a connection that never sent its preface")
 	}
 }
@@ -648,9 +659,21 @@ func TestRegisterServiceMisuse(t *testing.T) {
 	s.RegisterService(&echoDesc, &echoServer{})
 	s.RegisterService(&echoDesc, &echoServer{})
 	s.RegisterService(&echoDesc, struct{}{})
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(lis) }()
+	s.GracefulStop()
+	<-served // whether or not Serve got to accept, it marked the server as serving
+	other := echoDesc
+	other.ServiceName = "grpc.test.Other"
+	s.RegisterService(&other, &echoServer{})
 	want := []string{
 		`grpc: Server.RegisterService found duplicate service registration for "grpc.test.Echo"`,
 		"grpc: Server.RegisterService found the handler of type struct {} that does not satisfy grpc.echoService",
+		`grpc: Server.RegisterService after Server.Serve for "grpc.test.Other"`,
 	}
 	if !reflect.DeepEqual(msgs, want) {
 		t.Fatalf("fatal messages = %q, want %q", msgs, want)
@@ -669,5 +692,37 @@ func TestGetServiceInfo(t *testing.T) {
 	}}
 	if got := s.GetServiceInfo(); !reflect.DeepEqual(got, want) {
 		t.Fatalf("GetServiceInfo = %+v, want %+v", got, want)
+	}
+}
+
+func TestStopAbortsGracefulStop(t *testing.T) {
+	defer leakcheck.Check(t)
+	b, impl := newBlockingServer()
+	ts := startEchoServer(t, impl)
+	goAway := make(chan struct{})
+	var once sync.Once
+	ct := dialRawTransport(t, ts.addr, func() { once.Do(func() { close(goAway) }) })
+	defer ct.Close(errors.New("test done"))
+	ctx := srvTestCtx(t)
+
+	result := make(chan rpcResult, 1)
+	go func() { result <- rawInvoke(ctx, ct, "/grpc.test.Echo/Echo", []string{"x"}, callOpts{}) }()
+	<-b.started
+	graceful := make(chan struct{})
+	go func() {
+		ts.GracefulStop()
+		close(graceful)
+	}()
+	<-goAway
+	ts.Stop()
+	<-graceful
+	if err := <-b.ctxErr; err != context.Canceled {
+		t.Fatalf("handler context error = %v", err)
+	}
+	if res := <-result; status.Code(res.err) != codes.Unavailable {
+		t.Fatalf("client got %v, want Unavailable", res.err)
+	}
+	if err := <-ts.serveErr; err != nil {
+		t.Fatalf("Serve returned %v", err)
 	}
 }

@@ -160,6 +160,10 @@ func splitHostPort(hostport string) (host, port string, err error) {
 	if port == "" {
 		return "", "", fmt.Errorf("missing port after port-separator colon")
 	}
+	if host == "" {
+		// ":port" means this machine.
+		host = "localhost"
+	}
 	return host, port, nil
 }
 

@@ -1,31 +1,29 @@
-// Package backoff provides configuration options for backoff.
-//
-// More details can be found at:
+// Package backoff configures the delays between connection attempts, as
+// described in
 // https://github.com/grpc/grpc/blob/master/doc/connection-backoff.md.
 //
-// All APIs in this package are experimental.
+// This package is experimental.
 package backoff
 
 import "time"
 
-// Config defines the configuration options for backoff.
+// Config sets exponential backoff: the n-th delay is
+// BaseDelay*Multiplier^n, capped at MaxDelay, randomised by +/-Jitter.
 type Config struct {
-	// BaseDelay is the amount of time to backoff after the first failure.
+	// BaseDelay is the delay after the first failure.
 	BaseDelay time.Duration
-	// Multiplier is the factor with which to multiply backoffs after a
-	// failed retry. Should ideally be greater than 1.
+	// Multiplier scales the delay after each further failure; it should be
+	// above 1.
 	Multiplier float64
-	// Jitter is the factor with which backoffs are randomized.
+	// Jitter is the fraction by which each delay is randomly varied, so
+	// that clients do not retry in lockstep.
 	Jitter float64
-	// MaxDelay is the upper bound of backoff delay.
+	// MaxDelay caps the delay before jitter is applied.
 	MaxDelay time.Duration
 }
 
-// DefaultConfig is a backoff configuration with the default values specified
-// at https://github.com/grpc/grpc/blob/master/doc/connection-backoff.md.
-//
-// This should be useful for callers who want to configure backoff with
-// non-default values only for a subset of the options.
+// DefaultConfig holds the values from the connection-backoff spec: 1s base,
+// x1.6, 20% jitter, 120s cap. Copy it to change only some of them.
 var DefaultConfig = Config{
 	BaseDelay:  1.0 * time.Second,
 	Multiplier: 1.6,

@@ -1,5 +1,5 @@
-// Package codes defines the canonical error codes used by gRPC. It is consistent
-// across various languages.
+// Package codes defines the status codes of gRPC, which are the same in
+// every gRPC implementation.
 package codes
 
 import (
@@ -7,74 +7,55 @@ import (
 	"strconv"
 )
 
-// A Code is a status code defined according to the gRPC documentation.
-//
-// Only the codes defined as consts in this package are valid codes. Do not use
-// other code values. Behavior of other codes is implementation-specific and
-// interoperability between implementations is not guaranteed.
+// Code is a gRPC status code. Only the constants below are meaningful;
+// other values are not portable between implementations.
 type Code uint32
 
+// The codes, with their numeric values as sent in grpc-status. See
+// https://github.com/grpc/grpc/blob/master/doc/statuscodes.md for when each
+// applies.
 const (
-	// OK is returned on success.
+	// OK means success.
 	OK Code = 0
-
-	// Canceled indicates the operation was canceled (typically by the caller).
+	// Canceled means the call was canceled, usually by the caller.
 	Canceled Code = 1
-
-	// Unknown error, e.g. a status from another error space or an error
-	// that carries no status information.
+	// Unknown is used for errors that carry no status, or a status from an
+	// unknown error space.
 	Unknown Code = 2
-
-	// InvalidArgument indicates the client specified an invalid argument,
-	// independently of the state of the system.
+	// InvalidArgument means the request is malformed regardless of system
+	// state.
 	InvalidArgument Code = 3
-
-	// DeadlineExceeded means the operation expired before completion.
+	// DeadlineExceeded means the deadline passed before the call completed.
 	DeadlineExceeded Code = 4
-
-	// NotFound means some requested entity was not found.
+	// NotFound means a requested entity does not exist.
 	NotFound Code = 5
-
-	// AlreadyExists means an attempt to create an entity failed because one
-	// already exists.
+	// AlreadyExists means an entity the call tried to create exists already.
 	AlreadyExists Code = 6
-
-	// PermissionDenied indicates the caller does not have permission to
-	// execute the specified operation.
+	// PermissionDenied means the caller is identified but not allowed to do
+	// this.
 	PermissionDenied Code = 7
-
-	// ResourceExhausted indicates some resource has been exhausted, perhaps a
-	// per-user quota, or the file system is out of space.
+	// ResourceExhausted means a quota or other resource ran out; gRPC also
+	// uses it for messages over the size limit.
 	ResourceExhausted Code = 8
-
-	// FailedPrecondition indicates the operation was rejected because the
-	// system is not in a state required for the operation's execution.
+	// FailedPrecondition means the system is not in the state the operation
+	// needs; retrying unchanged will not help.
 	FailedPrecondition Code = 9
-
-	// Aborted indicates the operation was aborted, typically due to a
-	// concurrency issue such as a transaction abort.
+	// Aborted means the operation was aborted, e.g. by a concurrency
+	// conflict; retrying at a higher level may help.
 	Aborted Code = 10
-
-	// OutOfRange means the operation was attempted past the valid range.
+	// OutOfRange means the operation went past a valid range, e.g. reading
+	// past the end of a file.
 	OutOfRange Code = 11
-
-	// Unimplemented indicates the operation is not implemented or not
-	// supported/enabled in this service.
+	// Unimplemented means the method is not implemented or not enabled.
 	Unimplemented Code = 12
-
-	// Internal errors: some invariant expected by the underlying system has
-	// been broken.
+	// Internal means an invariant of the system is broken.
 	Internal Code = 13
-
-	// Unavailable indicates the service is currently unavailable; this is
-	// most likely a transient condition that a retry may fix.
+	// Unavailable means the service cannot be reached right now; it is
+	// usually transient and safe to retry.
 	Unavailable Code = 14
-
-	// DataLoss indicates unrecoverable data loss or corruption.
+	// DataLoss means data was lost or corrupted beyond recovery.
 	DataLoss Code = 15
-
-	// Unauthenticated indicates the request does not have valid
-	// authentication credentials for the operation.
+	// Unauthenticated means the caller has no valid credentials.
 	Unauthenticated Code = 16
 
 	maxCode = 17

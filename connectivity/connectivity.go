@@ -1,21 +1,25 @@
-// Package connectivity defines connectivity semantics.
-// For details, see https://github.com/grpc/grpc/blob/master/doc/connectivity-semantics-and-api.md.
+// Package connectivity defines the states of channels and subchannels
+// described in
+// https://github.com/grpc/grpc/blob/master/doc/connectivity-semantics-and-api.md.
 package connectivity
 
-// State indicates the state of connectivity.
-// It can be the state of a ClientConn or SubConn.
+import "google.golang.org/grpc/grpclog"
+
+var logger = grpclog.Component("core")
+
+// State is the connectivity state of a ClientConn or SubConn.
 type State int
 
 const (
-	// Idle indicates the ClientConn is idle.
+	// Idle means no connection is open or being opened.
 	Idle State = iota
-	// Connecting indicates the ClientConn is connecting.
+	// Connecting means a connection is being established.
 	Connecting
-	// Ready indicates the ClientConn is ready for work.
+	// Ready means a connection is up and RPCs can be sent.
 	Ready
-	// TransientFailure indicates the ClientConn has seen a failure but expects to recover.
+	// TransientFailure means connecting failed; another attempt will follow.
 	TransientFailure
-	// Shutdown indicates the ClientConn has started shutting down.
+	// Shutdown means the ClientConn or SubConn is closed for good.
 	Shutdown
 )
 
@@ -34,24 +38,22 @@ func (s State) String() string {
 	case Shutdown:
 		return "SHUTDOWN"
 	}
+	logger.Errorf("unknown connectivity state: %d", s)
 	return "INVALID_STATE"
 }
 
-// ServingMode indicates the current mode of operation of the server.
-//
-// Only xDS enabled gRPC servers currently report their serving mode.
+// ServingMode is whether a server accepts connections. Only xDS-enabled
+// servers report it.
 type ServingMode int
 
 const (
-	// ServingModeStarting indicates that the server is starting up.
+	// ServingModeStarting means the server is starting.
 	ServingModeStarting ServingMode = iota
-	// ServingModeServing indicates that the server contains all required
-	// configuration and is serving RPCs.
+	// ServingModeServing means the server has its configuration and serves
+	// RPCs.
 	ServingModeServing
-	// ServingModeNotServing indicates that the server is not accepting new
-	// connections. Existing connections will be closed gracefully, allowing
-	// in-progress RPCs to complete. A server enters this mode when it does not
-	// contain the required configuration to serve RPCs.
+	// ServingModeNotServing means the server lacks configuration, refuses
+	// new connections and drains existing ones gracefully.
 	ServingModeNotServing
 )
 
@@ -66,5 +68,6 @@ func (s ServingMode) String() string {
 	case ServingModeNotServing:
 		return "NOT_SERVING"
 	}
+	logger.Errorf("unknown serving mode: %d", s)
 	return "INVALID_MODE"
 }

@@ -1,7 +1,6 @@
-// Package credentials implements various credentials supported by gRPC library,
-// which encapsulate all the state needed by a client to authenticate with a
-// server and make various assertions, e.g., about the client's identity, role,
-// or whether it is authorized to make a particular call.
+// Package credentials defines how gRPC authenticates connections and calls:
+// TransportCredentials secure a connection (e.g. TLS) and PerRPCCredentials
+// attach tokens to each call.
 package credentials
 
 import (
@@ -14,42 +13,41 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// PerRPCCredentials defines the common interface for the credentials which need
-// to attach security information to every RPC (e.g., oauth2).
+// PerRPCCredentials adds authentication metadata, such as an OAuth2 token,
+// to every RPC.
 type PerRPCCredentials interface {
-	// GetRequestMetadata gets the current request metadata, refreshing tokens
-	// if required. This should be called by the transport layer on each
-	// request, and the data should be populated in headers or other
-	// context. If a status code is returned, it will be used as the status for
-	// the RPC (restricted to an allowable set of codes as defined by gRFC
-	// A54). uri is the URI of the entry point for the request.  When supported
-	// by the underlying implementation, ctx can be used for timeout and
-	// cancellation. Additionally, RequestInfo data will be available via ctx
-	// to this call.
+	// GetRequestMetadata returns the headers to add to an RPC, refreshing
+	// tokens if needed. uri identifies the service being called. ctx carries
+	// the RPC's deadline and a RequestInfo. A returned status error becomes
+	// the RPC's status, except that codes reserved by gRFC A54 are turned
+	// into Internal.
 	GetRequestMetadata(ctx context.Context, uri ...string) (map[string]string, error)
-	// RequireTransportSecurity indicates whether the credentials requires
-	// transport security.
+	// RequireTransportSecurity reports whether these credentials may only be
+	// sent over a secure connection.
 	RequireTransportSecurity() bool
 }
 
-// SecurityLevel defines the protection level on an established connection.
+// SecurityLevel is how well a connection is protected. Higher values are
+// stronger, so levels can be compared.
 //
 // This API is experimental.
 type SecurityLevel int
 
 const (
-	// InvalidSecurityLevel indicates an invalid security level.
-	// The zero SecurityLevel value is invalid for backward compatibility.
+	// InvalidSecurityLevel is the zero value, meaning "not set". It is
+	// treated as sufficient by CheckSecurityLevel for compatibility with
+	// AuthInfos that predate security levels.
 	InvalidSecurityLevel SecurityLevel = iota
-	// NoSecurity indicates a connection is insecure.
+	// NoSecurity means the connection is neither encrypted nor
+	// authenticated.
 	NoSecurity
-	// IntegrityOnly indicates a connection only provides integrity protection.
+	// IntegrityOnly means data cannot be tampered with but can be read.
 	IntegrityOnly
-	// PrivacyAndIntegrity indicates a connection provides both privacy and integrity protection.
+	// PrivacyAndIntegrity means data is encrypted and tamper-proof.
 	PrivacyAndIntegrity
 )
 
-// String returns SecurityLevel in a string format.
+// String returns the level's name, e.g. "PrivacyAndIntegrity".
 func (s SecurityLevel) String() string {
 	switch s {
 	case NoSecurity:
@@ -62,165 +60,117 @@ func (s SecurityLevel) String() string {
 	return fmt.Sprintf("invalid SecurityLevel: %v", int(s))
 }
 
-// CommonAuthInfo contains authenticated information common to AuthInfo implementations.
-// It should be embedded in a struct implementing AuthInfo to provide additional information
-// about the credentials.
+// CommonAuthInfo holds what every AuthInfo should report; embed it in
+// AuthInfo implementations.
 //
 // This API is experimental.
 type CommonAuthInfo struct {
 	SecurityLevel SecurityLevel
 }
 
-// GetCommonAuthInfo returns the pointer to CommonAuthInfo struct.
+// GetCommonAuthInfo returns c. Through embedding it lets gRPC read the
+// common fields of any AuthInfo.
 func (c CommonAuthInfo) GetCommonAuthInfo() CommonAuthInfo {
 	return c
 }
 
-// ProtocolInfo provides static information regarding transport credentials.
+// ProtocolInfo describes transport credentials statically (not per
+// connection).
 type ProtocolInfo struct {
 	// ProtocolVersion is the gRPC wire protocol version.
 	//
-	// Deprecated: this is unused by gRPC.
+	// Deprecated: gRPC does not use it.
 	ProtocolVersion string
-	// SecurityProtocol is the security protocol in use.
+	// SecurityProtocol names the security protocol, e.g. "tls" or
+	// "insecure".
 	SecurityProtocol string
-	// SecurityVersion is the security protocol version.  It is a static version string from the
-	// credentials, not a value that reflects per-connection protocol negotiation.  To retrieve
-	// details about the credentials used for a connection, use the Peer's AuthInfo field instead.
+	// SecurityVersion is a fixed version string of the credentials, not the
+	// version negotiated on a connection.
 	//
-	// Deprecated: please use Peer.AuthInfo.
+	// Deprecated: use the AuthInfo in the RPC's Peer instead.
 	SecurityVersion string
-	// ServerName is the user-configured server name.  If set, this overrides
-	// the default :authority header used for all RPCs on the channel using the
-	// containing credentials, unless grpc.WithAuthority is set on the channel,
-	// in which case that setting will take precedence.
+	// ServerName, if set, is the default :authority for RPCs on channels
+	// using these credentials, unless grpc.WithAuthority overrides it. It must
+	// be a valid RFC 3986 authority.
 	//
-	// This must be a valid `:authority` header according to
-	// [RFC3986](https://datatracker.ietf.org/doc/html/rfc3986#section-3.2).
-	//
-	// Deprecated: Users should use grpc.WithAuthority to override the authority
-	// on a channel instead of configuring the credentials.
+	// Deprecated: use grpc.WithAuthority.
 	ServerName string
 }
 
-// AuthInfo defines the common interface for the auth information the users are interested in.
-// A struct that implements AuthInfo should embed CommonAuthInfo by including additional
-// information about the credentials in it.
+// AuthInfo describes what a handshake established about a connection. Its
+// implementations should embed CommonAuthInfo.
 type AuthInfo interface {
+	// AuthType names the kind of credentials, e.g. "tls".
 	AuthType() string
 }
 
-// AuthorityValidator validates the authority used to override the `:authority`
-// header. This is an optional interface that implementations of AuthInfo can
-// implement if they support per-RPC authority overrides. It is invoked when the
-// application attempts to override the HTTP/2 `:authority` header using the
-// CallAuthority call option.
+// AuthorityValidator is optionally implemented by an AuthInfo to vet an
+// :authority that an RPC sets with the CallAuthority call option; the RPC
+// fails if the authority is rejected.
 type AuthorityValidator interface {
-	// ValidateAuthority checks the authority value used to override the
-	// `:authority` header. The authority parameter is the override value
-	// provided by the application via the CallAuthority option. This value
-	// typically corresponds to the server hostname or endpoint the RPC is
-	// targeting. It returns non-nil error if the validation fails.
+	// ValidateAuthority returns an error if the connection may not be used
+	// for authority.
 	ValidateAuthority(authority string) error
 }
 
-// ErrConnDispatched indicates that rawConn has been dispatched out of gRPC
-// and the caller should not close rawConn.
+// ErrConnDispatched is returned by a ServerHandshake that has taken the raw
+// connection over; gRPC then must not close it.
 var ErrConnDispatched = errors.New("credentials: rawConn is dispatched out of gRPC")
 
-// TransportCredentials defines the common interface for all the live gRPC wire
-// protocols and supported transport security protocols (e.g., TLS, SSL).
+// TransportCredentials secure connections, e.g. with TLS.
 type TransportCredentials interface {
-	// ClientHandshake does the authentication handshake specified by the
-	// corresponding authentication protocol on rawConn for clients. It returns
-	// the authenticated connection and the corresponding auth information
-	// about the connection.  The auth information should embed CommonAuthInfo
-	// to return additional information about the credentials. Implementations
-	// must use the provided context to implement timely cancellation.  gRPC
-	// will try to reconnect if the error returned is a temporary error
-	// (io.EOF, context.DeadlineExceeded or err.Temporary() == true).  If the
-	// returned error is a wrapper error, implementations should make sure that
-	// the error implements Temporary() to have the correct retry behaviors.
-	// Additionally, ClientHandshakeInfo data will be available via the context
-	// passed to this call.
-	//
-	// The second argument to this method is the `:authority` header value used
-	// while creating new streams on this connection after authentication
-	// succeeds. Implementations must use this as the server name during the
-	// authentication handshake.
-	//
-	// If the returned net.Conn is closed, it MUST close the net.Conn provided.
-	ClientHandshake(context.Context, string, net.Conn) (net.Conn, AuthInfo, error)
-	// ServerHandshake does the authentication handshake for servers. It returns
-	// the authenticated connection and the corresponding auth information about
-	// the connection. The auth information should embed CommonAuthInfo to return additional information
-	// about the credentials.
-	//
-	// If the returned net.Conn is closed, it MUST close the net.Conn provided.
-	ServerHandshake(net.Conn) (net.Conn, AuthInfo, error)
-	// Info provides the ProtocolInfo of this TransportCredentials.
+	// ClientHandshake secures rawConn as a client and returns the secured
+	// connection and what was established. authority is the :authority the
+	// connection will serve and must be used as the server name. The
+	// handshake must stop when ctx is done; ctx also carries a
+	// ClientHandshakeInfo. gRPC retries errors that are temporary (io.EOF,
+	// context.DeadlineExceeded, or having Temporary() == true). Closing the
+	// returned connection must close rawConn.
+	ClientHandshake(ctx context.Context, authority string, rawConn net.Conn) (net.Conn, AuthInfo, error)
+	// ServerHandshake secures rawConn as a server, like ClientHandshake.
+	ServerHandshake(rawConn net.Conn) (net.Conn, AuthInfo, error)
+	// Info returns static information about these credentials.
 	Info() ProtocolInfo
-	// Clone makes a copy of this TransportCredentials.
+	// Clone returns an independent copy.
 	Clone() TransportCredentials
-	// OverrideServerName specifies the value used for the following:
+	// OverrideServerName sets the name used to verify the server and sent as
+	// SNI and :authority.
 	//
-	// - verifying the hostname on the returned certificates
-	// - as SNI in the client's handshake to support virtual hosting
-	// - as the value for `:authority` header at stream creation time
-	//
-	// The provided string should be a valid `:authority` header according to
-	// [RFC3986](https://datatracker.ietf.org/doc/html/rfc3986#section-3.2).
-	//
-	// Deprecated: this method is unused by gRPC.  Users should use
-	// grpc.WithAuthority to override the authority on a channel instead of
-	// configuring the credentials.
+	// Deprecated: gRPC does not call it; use grpc.WithAuthority.
 	OverrideServerName(string) error
 }
 
-// Bundle is a combination of TransportCredentials and PerRPCCredentials.
-//
-// It also contains a mode switching method, so it can be used as a combination
-// of different credential policies.
-//
-// Bundle cannot be used together with individual TransportCredentials.
-// PerRPCCredentials from Bundle will be appended after the PerRPCCredentials
-// set by CallOption.
+// Bundle pairs TransportCredentials with PerRPCCredentials and can switch
+// between modes (for example, different credentials for balancer traffic).
+// A channel uses either a Bundle or separate TransportCredentials, not both;
+// the Bundle's per-RPC credentials run after those given as call options.
 //
 // This API is experimental.
 type Bundle interface {
-	// TransportCredentials returns the transport credentials from the Bundle.
-	//
-	// Implementations must return non-nil transport credentials. If transport
-	// security is not needed by the Bundle, implementations may choose to
-	// return insecure.NewCredentials().
+	// TransportCredentials returns non-nil transport credentials (possibly
+	// insecure.NewCredentials()).
 	TransportCredentials() TransportCredentials
-
-	// PerRPCCredentials returns the per-RPC credentials from the Bundle.
-	//
-	// May be nil if per-RPC credentials are not needed.
+	// PerRPCCredentials returns the per-RPC credentials, or nil for none.
 	PerRPCCredentials() PerRPCCredentials
-
-	// NewWithMode should make a copy of Bundle, and switch mode. Modifying the
-	// existing Bundle may cause races.
-	//
-	// NewWithMode returns nil if the requested mode is not supported.
+	// NewWithMode returns a copy of the Bundle switched to mode, leaving the
+	// original untouched; nil if the mode is not supported.
 	NewWithMode(mode string) (Bundle, error)
 }
 
-// RequestInfo contains request data attached to the context passed to
-// GetRequestMetadata calls.
+// RequestInfo describes the RPC for which GetRequestMetadata is called; it
+// is in the context passed to it.
 //
 // This API is experimental.
 type RequestInfo struct {
-	// The method passed to Invoke or NewStream for this RPC. (For proto methods, this has the format "/some.Service/Method")
+	// Method is the full method name, e.g. "/pkg.Service/Method".
 	Method string
-	// AuthInfo contains the information from a security handshake (TransportCredentials.ClientHandshake, TransportCredentials.ServerHandshake)
+	// AuthInfo is what the connection's handshake established.
 	AuthInfo AuthInfo
 }
 
 type requestInfoKey struct{}
 
-// RequestInfoFromContext extracts the RequestInfo from the context if it exists.
+// RequestInfoFromContext returns the RequestInfo in ctx, if any.
 //
 // This API is experimental.
 func RequestInfoFromContext(ctx context.Context) (ri RequestInfo, ok bool) {
@@ -228,31 +178,24 @@ func RequestInfoFromContext(ctx context.Context) (ri RequestInfo, ok bool) {
 	return ri, ok
 }
 
-// NewContextWithRequestInfo creates a new context from ctx and attaches ri to
-// it.
-//
-// This RequestInfo will be accessible via RequestInfoFromContext.
-//
-// Intended to be used from tests for PerRPCCredentials implementations (that
-// often need to check connection's SecurityLevel). Should not be used from
-// non-test code: the gRPC client already prepares a context with the correct
-// RequestInfo attached when calling PerRPCCredentials.GetRequestMetadata.
+// NewContextWithRequestInfo returns a child of ctx carrying ri. gRPC does this
+// itself before calling GetRequestMetadata; the function exists for testing
+// PerRPCCredentials implementations.
 //
 // This API is experimental.
 func NewContextWithRequestInfo(ctx context.Context, ri RequestInfo) context.Context {
 	return context.WithValue(ctx, requestInfoKey{}, ri)
 }
 
-// ClientHandshakeInfo holds data to be passed to ClientHandshake. This makes
-// it possible to pass arbitrary data to the handshaker from gRPC, resolver,
-// balancer etc. Individual credential implementations control the actual
-// format of the data that they are willing to receive.
+// ClientHandshakeInfo is what gRPC passes, through the context, to
+// ClientHandshake about the address being connected to. (grpc-go also has an
+// Attributes field here; it will be added with the attributes package.)
 //
 // This API is experimental.
 type ClientHandshakeInfo struct{}
 
-// ClientHandshakeInfoFromContext returns the ClientHandshakeInfo struct stored
-// in ctx.
+// ClientHandshakeInfoFromContext returns the ClientHandshakeInfo in ctx, or
+// the zero value.
 //
 // This API is experimental.
 func ClientHandshakeInfoFromContext(ctx context.Context) ClientHandshakeInfo {
@@ -260,11 +203,10 @@ func ClientHandshakeInfoFromContext(ctx context.Context) ClientHandshakeInfo {
 	return chi
 }
 
-// CheckSecurityLevel checks if a connection's security level is greater than
-// or equal to the specified one. It returns success if 1) the condition is
-// satisfied or 2) AuthInfo struct does not implement GetCommonAuthInfo()
-// method or 3) CommonAuthInfo.SecurityLevel has an invalid zero value. For 2)
-// and 3), it is for the purpose of backward-compatibility.
+// CheckSecurityLevel returns an error if ai reports a security level below
+// level. AuthInfos that report no level (no GetCommonAuthInfo method, or
+// InvalidSecurityLevel) pass, for compatibility with older implementations;
+// a nil ai fails.
 //
 // This API is experimental.
 func CheckSecurityLevel(ai AuthInfo, level SecurityLevel) error {
@@ -282,26 +224,25 @@ func CheckSecurityLevel(ai AuthInfo, level SecurityLevel) error {
 	return nil
 }
 
-// ChannelzSecurityInfo defines the interface that security protocols should
-// implement in order to provide security info to channelz.
+// ChannelzSecurityInfo is implemented by AuthInfos that can describe their
+// security for channelz.
 //
 // This API is experimental.
 type ChannelzSecurityInfo interface {
 	GetSecurityValue() ChannelzSecurityValue
 }
 
-// ChannelzSecurityValue is a marker interface for different SecurityValue
-// types.
+// ChannelzSecurityValue is the description returned by
+// ChannelzSecurityInfo; only types of this package implement it.
 //
 // This API is experimental.
 type ChannelzSecurityValue interface {
 	isChannelzSecurityValue()
 }
 
-// OtherChannelzSecurityValue defines the struct that non-TLS protocol should
-// return from GetSecurityValue(), which contains protocol specific security
-// info. Note the Value field will be sent to users of channelz requesting
-// channel info, and thus sensitive info should better be avoided.
+// OtherChannelzSecurityValue is the channelz description for protocols
+// other than TLS: a protocol name and a proto message of details. channelz
+// shows Value to its users, so it must not hold secrets.
 //
 // This API is experimental.
 type OtherChannelzSecurityValue struct {

@@ -84,7 +84,9 @@ func TestInsecure(t *testing.T) {
 	if ai.AuthType() != "insecure" {
 		t.Fatalf("AuthType = %q", ai.AuthType())
 	}
-	ci := ai.(interface{ GetCommonAuthInfo() credentials.CommonAuthInfo })
+	ci := ai.(interface {
+		GetCommonAuthInfo() credentials.CommonAuthInfo
+	})
 	if ci.GetCommonAuthInfo().SecurityLevel != credentials.NoSecurity {
 		t.Fatal("insecure level is not NoSecurity")
 	}

@@ -1,10 +1,9 @@
-// Package encoding defines the interface for the compressor and codec, and
-// functions to register and retrieve compressors and codecs.
+// Package encoding is the registry of codecs (message serialisation, chosen
+// by the content-subtype) and compressors (chosen by grpc-encoding).
+// Register implementations from init functions only: the registry is not
+// locked.
 //
-// # Experimental
-//
-// Notice: This package is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// This package is experimental.
 package encoding
 
 import (
@@ -15,41 +14,30 @@ import (
 	"google.golang.org/grpc/mem"
 )
 
-// Identity specifies the optional encoding for uncompressed streams.
-// It is intended for grpc internal use only.
+// Identity is the grpc-encoding name meaning "not compressed". It is meant
+// for gRPC's own use.
 const Identity = "identity"
 
-// Compressor is used for compressing and decompressing when sending or
-// receiving messages.
+// Compressor compresses and decompresses message payloads for one
+// grpc-encoding.
 type Compressor interface {
-	// Compress writes the data written to wc to w after compressing it.  If an
-	// error occurs while initializing the compressor, that error is returned
-	// instead.
+	// Compress returns a writer that compresses into w; the data is complete
+	// once the writer is closed.
 	Compress(w io.Writer) (io.WriteCloser, error)
-	// Decompress reads data from r, decompresses it, and provides the
-	// uncompressed data via the returned io.Reader.  If an error occurs while
-	// initializing the decompressor, that error is returned instead.
-	//
-	// The returned io.Reader may optionally implement io.ReadCloser, and if it
-	// does, gRPC will call Close() exactly once.
+	// Decompress returns a reader of the decompressed contents of r. If the
+	// result also implements io.Closer, gRPC closes it exactly once.
 	Decompress(r io.Reader) (io.Reader, error)
-	// Name is the name of the compression codec and is used to set the content
-	// coding header.  The result must be static; the result cannot change
-	// between calls.
+	// Name is the grpc-encoding value; it must never change.
 	Name() string
 }
 
 var compressors = make(map[string]Compressor)
 
-// RegisterCompressor registers the compressor with gRPC by its name.  It can
-// be activated when sending an RPC via grpc.UseCompressor().  It will be
-// automatically accessed when receiving a message based on the content coding
-// header.  Servers also use it to send a response with the same encoding as
-// the request.
-//
-// NOTE: this function must only be called during initialization time (i.e. in
-// an init() function), and is not thread-safe.  If multiple Compressors are
-// registered with the same name, the one registered last will take effect.
+// RegisterCompressor makes c available under c.Name(): senders select it
+// with grpc.UseCompressor, and receivers use it for messages whose
+// grpc-encoding names it (a server also replies with it). It is advertised
+// in grpc-accept-encoding. A later registration under the same name replaces
+// an earlier one. Call only from init functions.
 func RegisterCompressor(c Compressor) {
 	name := c.Name()
 	compressors[name] = c
@@ -58,41 +46,33 @@ func RegisterCompressor(c Compressor) {
 	}
 }
 
-// GetCompressor returns Compressor for the given compressor name.
+// GetCompressor returns the compressor registered under name, or nil.
 func GetCompressor(name string) Compressor {
 	return compressors[name]
 }
 
-// Codec defines the interface gRPC uses to encode and decode messages.  Note
-// that implementations of this interface must be thread safe; a Codec's
-// methods can be called from concurrent goroutines.
+// Codec is the original codec interface, working on contiguous byte
+// slices. It must be safe for concurrent use.
 type Codec interface {
-	// Marshal returns the wire format of v.
+	// Marshal encodes v.
 	Marshal(v any) ([]byte, error)
-	// Unmarshal parses the wire format into v.
+	// Unmarshal decodes data into v.
 	Unmarshal(data []byte, v any) error
-	// Name returns the name of the Codec implementation. The returned string
-	// will be used as part of content type in transmission.  The result must be
-	// static; the result cannot change between calls.
+	// Name is the content-subtype this codec serves; it must never change.
 	Name() string
 }
 
-// CodecV2 defines the interface gRPC uses to encode and decode messages. Note
-// that implementations of this interface must be thread safe; a CodecV2's
-// methods can be called from concurrent goroutines.
+// CodecV2 is a codec working on mem.BufferSlice, so that messages need not
+// be contiguous and marshalled data can live in pooled memory. It must be
+// safe for concurrent use.
 type CodecV2 interface {
-	// Marshal returns the wire format of v. The buffers in the returned
-	// [mem.BufferSlice] must have at least one reference each, which will be freed
-	// by gRPC when they are no longer needed.
+	// Marshal encodes v. gRPC takes over one reference to each returned
+	// Buffer and frees it.
 	Marshal(v any) (out mem.BufferSlice, err error)
-	// Unmarshal parses the wire format into v. Note that data will be freed as soon
-	// as this function returns. If the codec wishes to guarantee access to the data
-	// after this function, it must take its own reference that it frees when it is
-	// no longer needed.
+	// Unmarshal decodes data into v. data is freed when Unmarshal returns;
+	// to keep any of it, take a reference.
 	Unmarshal(data mem.BufferSlice, v any) error
-	// Name returns the name of the Codec implementation. The returned string
-	// will be used as part of content type in transmission.  The result must be
-	// static; the result cannot change between calls.
+	// Name is the content-subtype this codec serves; it must never change.
 	Name() string
 }
 
@@ -105,20 +85,11 @@ type codecEntry struct {
 
 var codecs = make(map[string]codecEntry)
 
-// RegisterCodec registers the provided Codec for use with all gRPC clients and
-// servers.
-//
-// The Codec will be stored and looked up by result of its Name() method, which
-// should match the content-subtype of the encoding handled by the Codec.  This
-// is case-insensitive, and is stored and looked up as lowercase.  If the
-// result of calling Name() is an empty string, RegisterCodec will panic. See
-// Content-Type on
-// https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md#requests for
-// more details.
-//
-// NOTE: this function must only be called during initialization time (i.e. in
-// an init() function), and is not thread-safe.  If multiple Codecs are
-// registered with the same name, the one registered last will take effect.
+// RegisterCodec makes codec available for the content-subtype
+// strings.ToLower(codec.Name()), e.g. "application/grpc+json" for "json".
+// GetCodecV2 returns it wrapped as a CodecV2. It panics if codec is nil or its
+// name is empty. A later registration under the same name replaces an
+// earlier one. Call only from init functions.
 func RegisterCodec(codec Codec) {
 	if codec == nil {
 		panic("cannot register a nil Codec")
@@ -129,31 +100,16 @@ func RegisterCodec(codec Codec) {
 	codecs[strings.ToLower(codec.Name())] = codecEntry{v1: codec, v2: v1Bridge{codec}}
 }
 
-// GetCodec gets a registered Codec by content-subtype, or nil if no Codec is
-// registered for the content-subtype.
-//
-// The content-subtype is expected to be lowercase.
+// GetCodec returns the Codec registered with RegisterCodec for the
+// lower-case contentSubtype, or nil (also when a CodecV2 holds the name).
 func GetCodec(contentSubtype string) Codec {
 	return codecs[contentSubtype].v1
 }
 
-// RegisterCodecV2 registers the provided CodecV2 for use with all gRPC clients and
-// servers.
-//
-// The CodecV2 will be stored and looked up by result of its Name() method, which
-// should match the content-subtype of the encoding handled by the CodecV2. This
-// is case-insensitive, and is stored and looked up as lowercase.  If the
-// result of calling Name() is an empty string, RegisterCodecV2 will panic. See
-// Content-Type on
-// https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md#requests for
-// more details.
-//
-// If both a Codec and CodecV2 are registered with the same name, the CodecV2
-// will be used.
-//
-// NOTE: this function must only be called during initialization time (i.e. in
-// an init() function), and is not thread-safe.  If multiple Codecs are
-// registered with the same name, the one registered last will take effect.
+// RegisterCodecV2 makes codec available for the content-subtype
+// strings.ToLower(codec.Name()). It panics if codec is nil or its name is
+// empty. The last registration for a name, by RegisterCodec or
+// RegisterCodecV2, is the one used. Call only from init functions.
 func RegisterCodecV2(codec CodecV2) {
 	if codec == nil {
 		panic("cannot register a nil CodecV2")
@@ -164,10 +120,8 @@ func RegisterCodecV2(codec CodecV2) {
 	codecs[strings.ToLower(codec.Name())] = codecEntry{v2: codec}
 }
 
-// GetCodecV2 gets a registered CodecV2 by content-subtype, or nil if no
-// CodecV2 is registered for the content-subtype.
-//
-// The content-subtype is expected to be lowercase.
+// GetCodecV2 returns the codec for the lower-case contentSubtype, whether
+// registered as a CodecV2 or as a Codec, or nil.
 func GetCodecV2(contentSubtype string) CodecV2 {
 	return codecs[contentSubtype].v2
 }

@@ -49,10 +49,9 @@ func (c *componentLogger) V(l int) bool { return V(l) }
 
 var components sync.Map // name -> *componentLogger
 
-// Component creates a new component and returns it for logging. If a component
-// with the name already exists, nothing will be created and it will be
-// returned. SetLoggerV2 will panic if it is called with a logger created by
-// Component.
+// Component returns the logger for the named part of gRPC, which prefixes
+// messages with "[name]" and writes through the installed logger. Calls with
+// the same name return the same logger.
 func Component(componentName string) DepthLoggerV2 {
 	if c, ok := components.Load(componentName); ok {
 		return c.(*componentLogger)

@@ -1,8 +1,7 @@
-// Package grpclog defines logging for grpc.
-//
-// In the default logger, severity level can be set by environment variable
-// GRPC_GO_LOG_SEVERITY_LEVEL, verbosity level can be set by
-// GRPC_GO_LOG_VERBOSITY_LEVEL.
+// Package grpclog is gRPC's logging. By default it logs errors to stderr;
+// the environment variable GRPC_GO_LOG_SEVERITY_LEVEL (ERROR, WARNING or
+// INFO) lowers the threshold, GRPC_GO_LOG_VERBOSITY_LEVEL (an integer)
+// enables verbose logs, and GRPC_GO_LOG_FORMATTER=json writes JSON lines.
 package grpclog
 
 import (
@@ -26,8 +25,8 @@ func init() {
 
 func logger() *active { return current.Load() }
 
-// SetLoggerV2 sets logger that is used in grpc to a V2 logger.
-// Not mutex-protected, should be called before any gRPC functions.
+// SetLoggerV2 installs l as gRPC's logger. Call it before using gRPC. It
+// panics if l was returned by Component.
 func SetLoggerV2(l LoggerV2) {
 	if _, ok := l.(*componentLogger); ok {
 		panic("cannot use component logger as grpclog logger")
@@ -36,79 +35,75 @@ func SetLoggerV2(l LoggerV2) {
 	current.Store(&active{l: l, depth: d})
 }
 
-// V reports whether verbosity level l is at least the requested verbose level.
+// V reports whether verbose logs of level l are enabled.
 func V(l int) bool { return logger().l.V(l) }
 
-// Info logs to the INFO log.
+// Info logs at INFO severity, formatting like fmt.Print.
 func Info(args ...any) { logger().l.Info(args...) }
 
-// Infof logs to the INFO log. Arguments are handled in the manner of fmt.Printf.
+// Infof logs at INFO severity, formatting like fmt.Printf.
 func Infof(format string, args ...any) { logger().l.Infof(format, args...) }
 
-// Infoln logs to the INFO log. Arguments are handled in the manner of fmt.Println.
+// Infoln logs at INFO severity, formatting like fmt.Println.
 func Infoln(args ...any) { logger().l.Infoln(args...) }
 
-// Warning logs to the WARNING log.
+// Warning logs at WARNING severity, formatting like fmt.Print.
 func Warning(args ...any) { logger().l.Warning(args...) }
 
-// Warningf logs to the WARNING log. Arguments are handled in the manner of fmt.Printf.
+// Warningf logs at WARNING severity, formatting like fmt.Printf.
 func Warningf(format string, args ...any) { logger().l.Warningf(format, args...) }
 
-// Warningln logs to the WARNING log. Arguments are handled in the manner of fmt.Println.
+// Warningln logs at WARNING severity, formatting like fmt.Println.
 func Warningln(args ...any) { logger().l.Warningln(args...) }
 
-// Error logs to the ERROR log.
+// Error logs at ERROR severity, formatting like fmt.Print.
 func Error(args ...any) { logger().l.Error(args...) }
 
-// Errorf logs to the ERROR log. Arguments are handled in the manner of fmt.Printf.
+// Errorf logs at ERROR severity, formatting like fmt.Printf.
 func Errorf(format string, args ...any) { logger().l.Errorf(format, args...) }
 
-// Errorln logs to the ERROR log. Arguments are handled in the manner of fmt.Println.
+// Errorln logs at ERROR severity, formatting like fmt.Println.
 func Errorln(args ...any) { logger().l.Errorln(args...) }
 
-// Fatal logs to the FATAL log. Arguments are handled in the manner of fmt.Print.
-// It calls os.Exit() with exit code 1.
+// Fatal logs at FATAL severity, formatting like fmt.Print, then exits with
+// status 1.
 func Fatal(args ...any) {
 	logger().l.Fatal(args...)
 	// The logger may not exit itself; the contract is that Fatal never returns.
 	exit(1)
 }
 
-// Fatalf logs to the FATAL log. Arguments are handled in the manner of fmt.Printf.
-// It calls os.Exit() with exit code 1.
+// Fatalf logs at FATAL severity, formatting like fmt.Printf, then exits
+// with status 1.
 func Fatalf(format string, args ...any) {
 	logger().l.Fatalf(format, args...)
 	exit(1)
 }
 
-// Fatalln logs to the FATAL log. Arguments are handled in the manner of fmt.Println.
-// It calls os.Exit() with exit code 1.
+// Fatalln logs at FATAL severity, formatting like fmt.Println, then exits
+// with status 1.
 func Fatalln(args ...any) {
 	logger().l.Fatalln(args...)
 	exit(1)
 }
 
-// Print prints to the logger. Arguments are handled in the manner of fmt.Print.
+// Print logs at INFO severity.
 //
 // Deprecated: use Info.
 func Print(args ...any) { logger().l.Info(args...) }
 
-// Printf prints to the logger. Arguments are handled in the manner of fmt.Printf.
+// Printf logs at INFO severity.
 //
 // Deprecated: use Infof.
 func Printf(format string, args ...any) { logger().l.Infof(format, args...) }
 
-// Println prints to the logger. Arguments are handled in the manner of fmt.Println.
+// Println logs at INFO severity.
 //
 // Deprecated: use Infoln.
 func Println(args ...any) { logger().l.Infoln(args...) }
 
-// InfoDepth logs to the INFO log at the specified depth.
-//
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// InfoDepth logs at INFO severity, attributed to the caller depth frames
+// up, if the logger supports that. This API is experimental.
 func InfoDepth(depth int, args ...any) {
 	if a := logger(); a.depth != nil {
 		a.depth.InfoDepth(depth, args...)
@@ -117,12 +112,8 @@ func InfoDepth(depth int, args ...any) {
 	}
 }
 
-// WarningDepth logs to the WARNING log at the specified depth.
-//
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// WarningDepth logs at WARNING severity, attributed to the caller depth frames
+// up, if the logger supports that. This API is experimental.
 func WarningDepth(depth int, args ...any) {
 	if a := logger(); a.depth != nil {
 		a.depth.WarningDepth(depth, args...)
@@ -131,12 +122,8 @@ func WarningDepth(depth int, args ...any) {
 	}
 }
 
-// ErrorDepth logs to the ERROR log at the specified depth.
-//
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// ErrorDepth logs at ERROR severity, attributed to the caller depth frames
+// up, if the logger supports that. This API is experimental.
 func ErrorDepth(depth int, args ...any) {
 	if a := logger(); a.depth != nil {
 		a.depth.ErrorDepth(depth, args...)
@@ -145,12 +132,8 @@ func ErrorDepth(depth int, args ...any) {
 	}
 }
 
-// FatalDepth logs to the FATAL log at the specified depth.
-//
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// FatalDepth logs at FATAL severity, attributed to the caller depth frames
+// up, if the logger supports that. This API is experimental.
 func FatalDepth(depth int, args ...any) {
 	if a := logger(); a.depth != nil {
 		a.depth.FatalDepth(depth, args...)

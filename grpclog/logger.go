@@ -1,6 +1,7 @@
 package grpclog
 
-// Logger mimics golang's standard Logger as an interface.
+// Logger is the original logger interface, matching the standard log
+// package.
 //
 // Deprecated: use LoggerV2.
 type Logger interface {
@@ -12,8 +13,8 @@ type Logger interface {
 	Println(args ...any)
 }
 
-// SetLogger sets the logger that is used in grpc. Call only from
-// init() functions.
+// SetLogger installs l as gRPC's logger; every severity goes to its Print
+// methods. Call only from init functions.
 //
 // Deprecated: use SetLoggerV2.
 func SetLogger(l Logger) {

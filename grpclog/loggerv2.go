@@ -10,59 +10,54 @@ import (
 	"strings"
 )
 
-// LoggerV2 does underlying logging work for grpclog.
+// LoggerV2 is the logger gRPC writes to; install one with SetLoggerV2.
+// Methods ending in f format like fmt.Printf, in ln like fmt.Println, and the
+// others like fmt.Print. The Fatal methods must not return: gRPC calls
+// os.Exit(1) after them if they do.
 type LoggerV2 interface {
-	// Info logs to INFO log. Arguments are handled in the manner of fmt.Print.
+	// Info logs at INFO severity.
 	Info(args ...any)
-	// Infoln logs to INFO log. Arguments are handled in the manner of fmt.Println.
+	// Infoln logs at INFO severity.
 	Infoln(args ...any)
-	// Infof logs to INFO log. Arguments are handled in the manner of fmt.Printf.
+	// Infof logs at INFO severity.
 	Infof(format string, args ...any)
-	// Warning logs to WARNING log. Arguments are handled in the manner of fmt.Print.
+	// Warning logs at WARNING severity.
 	Warning(args ...any)
-	// Warningln logs to WARNING log. Arguments are handled in the manner of fmt.Println.
+	// Warningln logs at WARNING severity.
 	Warningln(args ...any)
-	// Warningf logs to WARNING log. Arguments are handled in the manner of fmt.Printf.
+	// Warningf logs at WARNING severity.
 	Warningf(format string, args ...any)
-	// Error logs to ERROR log. Arguments are handled in the manner of fmt.Print.
+	// Error logs at ERROR severity.
 	Error(args ...any)
-	// Errorln logs to ERROR log. Arguments are handled in the manner of fmt.Println.
+	// Errorln logs at ERROR severity.
 	Errorln(args ...any)
-	// Errorf logs to ERROR log. Arguments are handled in the manner of fmt.Printf.
+	// Errorf logs at ERROR severity.
 	Errorf(format string, args ...any)
-	// Fatal logs to ERROR log. Arguments are handled in the manner of fmt.Print.
-	// gRPC ensures that all Fatal logs will exit with os.Exit(1).
-	// Implementations may also call os.Exit() with a non-zero exit code.
+	// Fatal logs at FATAL severity and exits.
 	Fatal(args ...any)
-	// Fatalln logs to ERROR log. Arguments are handled in the manner of fmt.Println.
-	// gRPC ensures that all Fatal logs will exit with os.Exit(1).
-	// Implementations may also call os.Exit() with a non-zero exit code.
+	// Fatalln logs at FATAL severity and exits.
 	Fatalln(args ...any)
-	// Fatalf logs to ERROR log. Arguments are handled in the manner of fmt.Printf.
-	// gRPC ensures that all Fatal logs will exit with os.Exit(1).
-	// Implementations may also call os.Exit() with a non-zero exit code.
+	// Fatalf logs at FATAL severity and exits.
 	Fatalf(format string, args ...any)
-	// V reports whether verbosity level l is at least the requested verbose level.
+	// V reports whether verbose logs of level l are enabled.
 	V(l int) bool
 }
 
-// DepthLoggerV2 logs at a specified call frame. If a LoggerV2 also implements
-// DepthLoggerV2, the below functions will be called with the appropriate stack
-// depth set for trivial functions the logger may ignore.
+// DepthLoggerV2 is a LoggerV2 that can attribute a message to a caller
+// further up the stack, skipping depth frames of logging helpers. If the
+// installed logger implements it, gRPC's *Depth functions use it; otherwise
+// they fall back to the ln methods.
 //
-// # Experimental
-//
-// Notice: This type is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// This API is experimental.
 type DepthLoggerV2 interface {
 	LoggerV2
-	// InfoDepth logs to INFO log at the specified depth. Arguments are handled in the manner of fmt.Println.
+	// InfoDepth logs at INFO severity, formatting like fmt.Println.
 	InfoDepth(depth int, args ...any)
-	// WarningDepth logs to WARNING log at the specified depth. Arguments are handled in the manner of fmt.Println.
+	// WarningDepth logs at WARNING severity, formatting like fmt.Println.
 	WarningDepth(depth int, args ...any)
-	// ErrorDepth logs to ERROR log at the specified depth. Arguments are handled in the manner of fmt.Println.
+	// ErrorDepth logs at ERROR severity, formatting like fmt.Println.
 	ErrorDepth(depth int, args ...any)
-	// FatalDepth logs to FATAL log at the specified depth. Arguments are handled in the manner of fmt.Println.
+	// FatalDepth logs at FATAL severity, formatting like fmt.Println.
 	FatalDepth(depth int, args ...any)
 }
 
@@ -179,17 +174,16 @@ func newStdLogger(infoW, warningW, errorW io.Writer, v int, jsonFormat bool) *st
 	}
 }
 
-// NewLoggerV2 creates a loggerV2 with the provided writers.
-// Fatal logs will be written to errorW, warningW, infoW, followed by exit(1).
-// Error logs will be written to errorW, warningW and infoW.
-// Warning logs will be written to warningW and infoW.
-// Info logs will be written to infoW.
+// NewLoggerV2 returns a LoggerV2 writing each severity to its writer and to
+// the writers of all lower severities: infoW gets everything, errorW only
+// errors and fatal messages. Pass io.Discard to drop a severity. Verbosity is
+// 0.
 func NewLoggerV2(infoW, warningW, errorW io.Writer) LoggerV2 {
 	return newStdLogger(infoW, warningW, errorW, 0, false)
 }
 
-// NewLoggerV2WithVerbosity creates a loggerV2 with the provided writers and
-// verbosity level.
+// NewLoggerV2WithVerbosity is NewLoggerV2 with verbose logs up to level v
+// enabled.
 func NewLoggerV2WithVerbosity(infoW, warningW, errorW io.Writer, v int) LoggerV2 {
 	return newStdLogger(infoW, warningW, errorW, v, false)
 }

@@ -61,7 +61,7 @@ func checkPayload(what string, pl *testpb.Payload, size int) error {
 	return nil
 }
 
-// EmptyUnary: one empty request, one empty response.
+// EmptyUnary runs the empty_unary case: one empty request, one empty response.
 func EmptyUnary(ctx context.Context, cc *grpc.ClientConn) error {
 	resp, err := testgrpc.NewTestServiceClient(cc).EmptyCall(ctx, &testpb.Empty{})
 	if err != nil {
@@ -73,7 +73,8 @@ func EmptyUnary(ctx context.Context, cc *grpc.ClientConn) error {
 	return nil
 }
 
-// LargeUnary: a 271828-byte request for a 314159-byte response.
+// LargeUnary runs the large_unary case: a 271828-byte request for a
+// 314159-byte response.
 func LargeUnary(ctx context.Context, cc *grpc.ClientConn) error {
 	req := &testpb.SimpleRequest{ResponseSize: largeRespSize, Payload: payload(largeReqSize)}
 	resp, err := testgrpc.NewTestServiceClient(cc).UnaryCall(ctx, req)
@@ -83,7 +84,8 @@ func LargeUnary(ctx context.Context, cc *grpc.ClientConn) error {
 	return checkPayload("UnaryCall", resp.GetPayload(), largeRespSize)
 }
 
-// ClientStreaming: four requests, one response with their total size.
+// ClientStreaming runs the client_streaming case: four requests, one response
+// with their total size.
 func ClientStreaming(ctx context.Context, cc *grpc.ClientConn) error {
 	stream, err := testgrpc.NewTestServiceClient(cc).StreamingInputCall(ctx)
 	if err != nil {
@@ -106,7 +108,8 @@ func ClientStreaming(ctx context.Context, cc *grpc.ClientConn) error {
 	return nil
 }
 
-// ServerStreaming: one request, four responses of the sizes it asks for.
+// ServerStreaming runs the server_streaming case: one request, four responses
+// of the sizes it asks for.
 func ServerStreaming(ctx context.Context, cc *grpc.ClientConn) error {
 	req := &testpb.StreamingOutputCallRequest{}
 	for _, n := range respSizes {
@@ -131,7 +134,8 @@ func ServerStreaming(ctx context.Context, cc *grpc.ClientConn) error {
 	return nil
 }
 
-// PingPong: four request/response rounds on one full-duplex stream.
+// PingPong runs the ping_pong case: four request/response rounds on one full-
+// duplex stream.
 func PingPong(ctx context.Context, cc *grpc.ClientConn) error {
 	stream, err := testgrpc.NewTestServiceClient(cc).FullDuplexCall(ctx)
 	if err != nil {
@@ -162,7 +166,8 @@ func PingPong(ctx context.Context, cc *grpc.ClientConn) error {
 	return nil
 }
 
-// EmptyStream: a full-duplex stream closed at once yields no response.
+// EmptyStream runs the empty_stream case: a full-duplex stream closed at once
+// yields no response.
 func EmptyStream(ctx context.Context, cc *grpc.ClientConn) error {
 	stream, err := testgrpc.NewTestServiceClient(cc).FullDuplexCall(ctx)
 	if err != nil {
@@ -177,8 +182,8 @@ func EmptyStream(ctx context.Context, cc *grpc.ClientConn) error {
 	return nil
 }
 
-// TimeoutOnSleepingServer: a 1 ms deadline on a stream the server never
-// answers ends in DeadlineExceeded.
+// TimeoutOnSleepingServer runs the timeout_on_sleeping_server case: a 1 ms
+// deadline on a stream the server never answers ends in DeadlineExceeded.
 func TimeoutOnSleepingServer(ctx context.Context, cc *grpc.ClientConn) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Millisecond)
 	defer cancel()
@@ -201,8 +206,8 @@ func TimeoutOnSleepingServer(ctx context.Context, cc *grpc.ClientConn) error {
 	return nil
 }
 
-// CancelAfterBegin: cancelling a client stream before sending anything ends
-// it with Canceled.
+// CancelAfterBegin runs the cancel_after_begin case: cancelling a client
+// stream before sending anything ends it with Canceled.
 func CancelAfterBegin(ctx context.Context, cc *grpc.ClientConn) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -217,8 +222,9 @@ func CancelAfterBegin(ctx context.Context, cc *grpc.ClientConn) error {
 	return nil
 }
 
-// CancelAfterFirstResponse: cancelling a full-duplex stream after its first
-// response ends it with Canceled.
+// CancelAfterFirstResponse runs the cancel_after_first_response case:
+// cancelling a full-duplex stream after its first response ends it with
+// Canceled.
 func CancelAfterFirstResponse(ctx context.Context, cc *grpc.ClientConn) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -253,8 +259,8 @@ func checkStatus(call string, err error, code codes.Code, msg string) error {
 	return nil
 }
 
-// StatusCodeAndMessage: the status the client asks for comes back, on a
-// unary call and on a full-duplex stream.
+// StatusCodeAndMessage runs the status_code_and_message case: the status the
+// client asks for comes back, on a unary call and on a full-duplex stream.
 func StatusCodeAndMessage(ctx context.Context, cc *grpc.ClientConn) error {
 	const code, msg = codes.Unknown, "test status message"
 	echo := &testpb.EchoStatus{Code: int32(code), Message: msg}
@@ -277,8 +283,8 @@ func StatusCodeAndMessage(ctx context.Context, cc *grpc.ClientConn) error {
 	return checkStatus("FullDuplexCall Recv", err, code, msg)
 }
 
-// SpecialStatusMessage: whitespace and non-ASCII text survive in a status
-// message.
+// SpecialStatusMessage runs the special_status_message case: whitespace and
+// non-ASCII text survive in a status message.
 func SpecialStatusMessage(ctx context.Context, cc *grpc.ClientConn) error {
 	const code, msg = codes.Unknown, "\t\ntest with whitespace\r\nand Unicode BMP ☺ and non-BMP 😈\t\n"
 	req := &testpb.SimpleRequest{ResponseStatus: &testpb.EchoStatus{Code: int32(code), Message: msg}}
@@ -286,8 +292,8 @@ func SpecialStatusMessage(ctx context.Context, cc *grpc.ClientConn) error {
 	return checkStatus("UnaryCall", err, code, msg)
 }
 
-// UnimplementedMethod: a method the service does not implement fails with
-// Unimplemented.
+// UnimplementedMethod runs the unimplemented_method case: a method the service
+// does not implement fails with Unimplemented.
 func UnimplementedMethod(ctx context.Context, cc *grpc.ClientConn) error {
 	_, err := testgrpc.NewTestServiceClient(cc).UnimplementedCall(ctx, &testpb.Empty{})
 	if status.Code(err) != codes.Unimplemented {
@@ -296,8 +302,8 @@ func UnimplementedMethod(ctx context.Context, cc *grpc.ClientConn) error {
 	return nil
 }
 
-// UnimplementedService: a service the server does not have fails with
-// Unimplemented.
+// UnimplementedService runs the unimplemented_service case: a service the
+// server does not have fails with Unimplemented.
 func UnimplementedService(ctx context.Context, cc *grpc.ClientConn) error {
 	_, err := testgrpc.NewUnimplementedServiceClient(cc).UnimplementedCall(ctx, &testpb.Empty{})
 	if status.Code(err) != codes.Unimplemented {
@@ -322,8 +328,9 @@ func checkEchoedMetadata(call string, header, trailer metadata.MD) error {
 	return nil
 }
 
-// CustomMetadata: the server echoes one request metadata entry as a header
-// and another as a trailer, on a unary call and on a full-duplex stream.
+// CustomMetadata runs the custom_metadata case: the server echoes one request
+// metadata entry as a header and another as a trailer, on a unary call and on
+// a full-duplex stream.
 func CustomMetadata(ctx context.Context, cc *grpc.ClientConn) error {
 	ctx = metadata.AppendToOutgoingContext(ctx,
 		initialMetadataKey, initialMetadataValue,
@@ -374,9 +381,9 @@ func CustomMetadata(ctx context.Context, cc *grpc.ClientConn) error {
 	return checkEchoedMetadata("FullDuplexCall", sheader, stream.Trailer())
 }
 
-// ClientCompressedUnary: the server refuses an uncompressed request that
-// expects compression (the probe), then accepts a gzip-compressed one and an
-// uncompressed one that expects none.
+// ClientCompressedUnary runs the client_compressed_unary case: the server
+// refuses an uncompressed request that expects compression (the probe), then
+// accepts a gzip-compressed one and an uncompressed one that expects none.
 func ClientCompressedUnary(ctx context.Context, cc *grpc.ClientConn) error {
 	tc := testgrpc.NewTestServiceClient(cc)
 	probe := &testpb.SimpleRequest{
@@ -408,10 +415,11 @@ func ClientCompressedUnary(ctx context.Context, cc *grpc.ClientConn) error {
 	return nil
 }
 
-// ServerCompressedUnary: the server answers with and without compression as
-// asked. Our client API does not expose whether a received message was
-// compressed, so only the calls' success and payloads are checked here (the
-// grpc-go extras client checks the flag too).
+// ServerCompressedUnary runs the server_compressed_unary case: the server
+// answers with and without compression as asked. Our client API does not
+// expose whether a received message was compressed, so only the calls' success
+// and payloads are checked here (the grpc-go extras client checks the flag
+// too).
 func ServerCompressedUnary(ctx context.Context, cc *grpc.ClientConn) error {
 	tc := testgrpc.NewTestServiceClient(cc)
 	for _, compressed := range []bool{true, false} {

@@ -39,8 +39,9 @@ const (
 	overLimitSize = 5 << 20 // above the default 4 MiB receive limit
 )
 
-// ConcurrentUnary: 1000 unary calls at once on one connection, each with its
-// own payload size so that mixed-up responses would show.
+// ConcurrentUnary runs the concurrent_unary case: 1000 unary calls at once on
+// one connection, each with its own payload size so that mixed-up responses
+// would show.
 func ConcurrentUnary(ctx context.Context, cc *grpc.ClientConn) error {
 	const n = 1000
 	tc := testgrpc.NewTestServiceClient(cc)
@@ -66,7 +67,8 @@ func ConcurrentUnary(ctx context.Context, cc *grpc.ClientConn) error {
 	return firstErrors(errs)
 }
 
-// ConcurrentBidi: 100 full-duplex streams at once, ten rounds each.
+// ConcurrentBidi runs the concurrent_bidi case: 100 full-duplex streams at
+// once, ten rounds each.
 func ConcurrentBidi(ctx context.Context, cc *grpc.ClientConn) error {
 	const streams, rounds = 100, 10
 	tc := testgrpc.NewTestServiceClient(cc)
@@ -117,8 +119,8 @@ func pingPongRounds(ctx context.Context, tc testgrpc.TestServiceClient, id, roun
 	return nil
 }
 
-// LargeMessage: 8 MiB each way, unary and streaming, with limits raised on
-// both sides.
+// LargeMessage runs the large_message case: 8 MiB each way, unary and
+// streaming, with limits raised on both sides.
 func LargeMessage(ctx context.Context, cc *grpc.ClientConn) error {
 	opts := []grpc.CallOption{grpc.MaxCallRecvMsgSize(ExtrasMaxMsgSize), grpc.MaxCallSendMsgSize(ExtrasMaxMsgSize)}
 	body := make([]byte, bigMsgSize)
@@ -161,8 +163,9 @@ func LargeMessage(ctx context.Context, cc *grpc.ClientConn) error {
 	return nil
 }
 
-// OversizeRequest: a 5 MiB request to a server with the default limits fails
-// with ResourceExhausted, and the connection stays usable.
+// OversizeRequest runs the oversize_request case: a 5 MiB request to a server
+// with the default limits fails with ResourceExhausted, and the connection
+// stays usable.
 func OversizeRequest(ctx context.Context, cc *grpc.ClientConn) error {
 	tc := testgrpc.NewTestServiceClient(cc)
 	_, err := tc.UnaryCall(ctx, &testpb.SimpleRequest{ResponseSize: 1, Payload: payload(overLimitSize)})
@@ -175,8 +178,9 @@ func OversizeRequest(ctx context.Context, cc *grpc.ClientConn) error {
 	return nil
 }
 
-// OversizeResponse: a 5 MiB response to a client with the default limits
-// fails with ResourceExhausted, and the connection stays usable.
+// OversizeResponse runs the oversize_response case: a 5 MiB response to a
+// client with the default limits fails with ResourceExhausted, and the
+// connection stays usable.
 func OversizeResponse(ctx context.Context, cc *grpc.ClientConn) error {
 	tc := testgrpc.NewTestServiceClient(cc)
 	_, err := tc.UnaryCall(ctx, &testpb.SimpleRequest{ResponseSize: overLimitSize})
@@ -189,8 +193,9 @@ func OversizeResponse(ctx context.Context, cc *grpc.ClientConn) error {
 	return nil
 }
 
-// StatusDetails: the details of an echoed status (an ErrorInfo and the
-// EchoStatus itself) survive the trip, on a unary call and on a stream.
+// StatusDetails runs the status_details case: the details of an echoed status
+// (an ErrorInfo and the EchoStatus itself) survive the trip, on a unary call
+// and on a stream.
 func StatusDetails(ctx context.Context, cc *grpc.ClientConn) error {
 	echo := &testpb.EchoStatus{Code: int32(codes.FailedPrecondition), Message: "details round trip \u2603"}
 	tc := testgrpc.NewTestServiceClient(cc)

@@ -1,79 +1,57 @@
-// Package keepalive defines configurable parameters for point-to-point
-// healthcheck.
+// Package keepalive holds the settings for HTTP/2 keepalive pings and
+// connection age limits.
 package keepalive
 
 import "time"
 
-// ClientParameters is used to set keepalive parameters on the client-side.
-// These configure how the client will actively probe to notice when a
-// connection is broken and send pings so intermediaries will be aware of the
-// liveness of the connection. Make sure these parameters are set in
-// coordination with the keepalive policy on the server, as incompatible
-// settings can result in closing of connection.
+// ClientParameters configures the pings a client sends to detect a dead
+// connection and to keep idle intermediaries from dropping it. They must be
+// compatible with the server's EnforcementPolicy, or the server will close the
+// connection.
 type ClientParameters struct {
-	// After a duration of this time if the client doesn't see any activity it
-	// pings the server to see if the transport is still alive.
-	// If set below 10s, a minimum value of 10s will be used instead.
-	//
-	// Note that gRPC servers have a default EnforcementPolicy.MinTime of 5
-	// minutes (which means the client shouldn't ping more frequently than every
-	// 5 minutes).
-	//
-	// Though not ideal, it's not a strong requirement for Time to be less than
-	// EnforcementPolicy.MinTime.  Time will automatically double if the server
-	// disconnects due to its enforcement policy.
-	//
-	// For more details, see
-	// https://github.com/grpc/proposal/blob/master/A8-client-side-keepalive.md
+	// Time is how long the connection may be idle before the client pings.
+	// Values below 10s are raised to 10s. Servers by default reject pings
+	// more often than every 5 minutes (EnforcementPolicy.MinTime); if the
+	// server closes the connection for pinging too often, the client doubles
+	// Time.
 	Time time.Duration
-	// After having pinged for keepalive check, the client waits for a duration
-	// of Timeout and if no activity is seen even after that the connection is
-	// closed.
-	//
-	// If keepalive is enabled, and this value is not explicitly set, the default
-	// is 20 seconds.
+	// Timeout is how long to wait for any activity after a ping before the
+	// connection is closed. Defaults to 20s when keepalive is enabled.
 	Timeout time.Duration
-	// If true, client sends keepalive pings even with no active RPCs. If false,
-	// when there are no active RPCs, Time and Timeout will be ignored and no
-	// keepalive pings will be sent.
+	// PermitWithoutStream allows pings while no RPC is active. When false,
+	// Time and Timeout only apply while at least one RPC is in flight.
 	PermitWithoutStream bool
 }
 
-// ServerParameters is used to set keepalive and max-age parameters on the
-// server-side.
+// ServerParameters configures server-side pings and connection age limits.
+// Zero values select the defaults noted on each field.
 type ServerParameters struct {
-	// MaxConnectionIdle is a duration for the amount of time after which an
-	// idle connection would be closed by sending a GoAway. Idleness duration is
-	// defined since the most recent time the number of outstanding RPCs became
-	// zero or the connection establishment.
-	MaxConnectionIdle time.Duration // The current default value is infinity.
-	// MaxConnectionAge is a duration for the maximum amount of time a
-	// connection may exist before it will be closed by sending a GoAway. A
-	// random jitter of +/-10% will be added to MaxConnectionAge to spread out
-	// connection storms.
-	MaxConnectionAge time.Duration // The current default value is infinity.
-	// MaxConnectionAgeGrace is an additive period after MaxConnectionAge after
-	// which the connection will be forcibly closed.
-	MaxConnectionAgeGrace time.Duration // The current default value is infinity.
-	// After a duration of this time if the server doesn't see any activity it
-	// pings the client to see if the transport is still alive.
-	// If set below 1s, a minimum value of 1s will be used instead.
-	Time time.Duration // The current default value is 2 hours.
-	// After having pinged for keepalive check, the server waits for a duration
-	// of Timeout and if no activity is seen even after that the connection is
-	// closed.
-	Timeout time.Duration // The current default value is 20 seconds.
+	// MaxConnectionIdle closes (with GOAWAY) a connection that has had no
+	// active RPC for this long. Default: never.
+	MaxConnectionIdle time.Duration
+	// MaxConnectionAge closes (with GOAWAY) a connection after this long,
+	// with +/-10% jitter so that clients do not all reconnect at once.
+	// Default: never.
+	MaxConnectionAge time.Duration
+	// MaxConnectionAgeGrace is how long RPCs may continue after
+	// MaxConnectionAge before the connection is closed forcibly. Default:
+	// forever.
+	MaxConnectionAgeGrace time.Duration
+	// Time is how long the connection may be idle before the server pings.
+	// Values below 1s are raised to 1s. Default: 2 hours.
+	Time time.Duration
+	// Timeout is how long to wait for any activity after a ping before the
+	// connection is closed. Default: 20 seconds.
+	Timeout time.Duration
 }
 
-// EnforcementPolicy is used to set keepalive enforcement policy on the
-// server-side. Server will close connection with a client that violates this
-// policy.
+// EnforcementPolicy limits how often clients may ping; a client that pings
+// more often is disconnected.
 type EnforcementPolicy struct {
-	// MinTime is the minimum amount of time a client should wait before sending
-	// a keepalive ping.
-	MinTime time.Duration // The current default value is 5 minutes.
-	// If true, server allows keepalive pings even when there are no active
-	// streams(RPCs). If false, and client sends ping when there are no active
-	// streams, server will send GOAWAY and close the connection.
-	PermitWithoutStream bool // false by default.
+	// MinTime is the shortest allowed interval between client pings.
+	// Default: 5 minutes.
+	MinTime time.Duration
+	// PermitWithoutStream allows pings while no RPC is active; when false
+	// such a ping counts as abuse and the connection is closed with GOAWAY.
+	PermitWithoutStream bool
 }

@@ -1,10 +1,8 @@
-// Package mem provides utilities that facilitate memory reuse in byte slices
-// that are used as buffers.
+// Package mem provides pooled, reference-counted byte buffers, so message
+// data can be passed between gRPC's layers without copying and reused once
+// every holder has released it.
 //
-// # Experimental
-//
-// Notice: All APIs in this package are EXPERIMENTAL and may be changed or
-// removed in a later release.
+// This package is experimental.
 package mem
 
 import (
@@ -14,16 +12,15 @@ import (
 	"sync"
 )
 
-// BufferPool is a pool of buffers that can be shared and reused, resulting in
-// decreased memory allocation.
+// BufferPool hands out byte slices for reuse. Implementations must be safe
+// for concurrent use.
 type BufferPool interface {
-	// Get returns a buffer with specified length from the pool.
+	// Get returns a slice of exactly length bytes, zeroed.
 	Get(length int) *[]byte
 
-	// Put returns a buffer to the pool.
-	//
-	// The provided pointer must hold a prefix of the buffer obtained via
-	// BufferPool.Get to ensure the buffer's entire capacity can be re-used.
+	// Put gives back a slice obtained from Get. It may have been
+	// re-sliced, but must start where Get's slice started so that its whole
+	// capacity can be reused.
 	Put(*[]byte)
 }
 
@@ -41,14 +38,14 @@ func init() {
 	defaultBufferPool = p
 }
 
-// DefaultBufferPool returns the current default buffer pool. It is a BufferPool
-// created with NewBufferPool that uses a set of default sizes optimized for
-// expected workflows.
+// DefaultBufferPool returns the pool gRPC uses unless told otherwise: tiers
+// of 256B, 4KiB, 16KiB, 32KiB and 1MiB, matching common message and frame
+// sizes.
 func DefaultBufferPool() BufferPool {
 	return defaultBufferPool
 }
 
-// NopBufferPool is a buffer pool that returns new buffers without pooling.
+// NopBufferPool allocates on every Get and drops what is Put.
 type NopBufferPool struct{}
 
 var _ BufferPool = NopBufferPool{}
@@ -119,8 +116,9 @@ type tieredPool struct {
 	fallback fallbackPool
 }
 
-// NewTieredBufferPool returns a BufferPool implementation that uses multiple
-// underlying pools of the given pool sizes.
+// NewTieredBufferPool returns a pool with one sub-pool per size in
+// poolSizes. A request is served from the smallest tier that fits it;
+// larger requests use a shared overflow pool.
 func NewTieredBufferPool(poolSizes ...int) BufferPool {
 	sizes := append([]int(nil), poolSizes...)
 	sort.Ints(sizes)
@@ -164,12 +162,10 @@ type binaryPool struct {
 	fallback fallbackPool
 }
 
-// NewBinaryTieredBufferPool returns a BufferPool backed by multiple sub-pools.
-// This structure enables O(1) lookup time for Get and Put operations.
-//
-// The arguments provided are the exponents for the buffer capacities (powers
-// of 2), not the raw byte sizes. For example, to create a pool of 16KB buffers
-// (2^14 bytes), pass 14 as the argument.
+// NewBinaryTieredBufferPool is like NewTieredBufferPool with tiers of 2^e
+// bytes for each e in powerOfTwoExponents (14 means 16KiB), which lets Get
+// and Put find their tier in constant time. It fails if a size cannot be
+// allocated on this platform.
 func NewBinaryTieredBufferPool(powerOfTwoExponents ...uint8) (BufferPool, error) {
 	exps := append([]uint8(nil), powerOfTwoExponents...)
 	sort.Slice(exps, func(i, j int) bool { return exps[i] < exps[j] })

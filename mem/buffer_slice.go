@@ -5,28 +5,16 @@ import (
 	"io"
 )
 
-// BufferSlice offers a means to represent data that spans one or more Buffer
-// instances. A BufferSlice is meant to be immutable after creation, and methods
-// like Ref create and return copies of the slice. This is why all methods have
-// value receivers rather than pointer receivers.
+// BufferSlice is data made of several Buffers in order, e.g. one message
+// spread over several frames. It is treated as immutable, hence the value
+// receivers. Methods that read the data panic if a Buffer has been freed.
 //
-// Note that any of the methods that read the underlying buffers such as Ref,
-// Len or CopyTo etc., will panic if any underlying buffers have already been
-// freed. It is recommended to not directly interact with any of the underlying
-// buffers directly, rather such interactions should be mediated through the
-// various methods on this type.
-//
-// By convention, any APIs that return (mem.BufferSlice, error) should reduce
-// the burden on the caller by never returning a mem.BufferSlice that needs to
-// be freed if the error is non-nil, unless explicitly stated.
+// By convention, a function returning (BufferSlice, error) returns nothing
+// that needs freeing when the error is non-nil, unless documented otherwise.
 type BufferSlice []Buffer
 
-// Len returns the sum of the length of all the Buffers in this slice.
-//
-// # Warning
-//
-// Invoking the built-in len on a BufferSlice will return the number of buffers
-// in the slice, and *not* the value returned by this function.
+// Len returns the total number of bytes. (The built-in len gives the number
+// of Buffers instead.)
 func (s BufferSlice) Len() int {
 	n := 0
 	for _, b := range s {
@@ -35,25 +23,22 @@ func (s BufferSlice) Len() int {
 	return n
 }
 
-// Ref invokes Ref on each buffer in the slice.
+// Ref adds a reference to every Buffer.
 func (s BufferSlice) Ref() {
 	for _, b := range s {
 		b.Ref()
 	}
 }
 
-// Free invokes Buffer.Free() on each Buffer in the slice.
+// Free drops a reference from every Buffer.
 func (s BufferSlice) Free() {
 	for _, b := range s {
 		b.Free()
 	}
 }
 
-// CopyTo copies each of the underlying Buffer's data into the given buffer,
-// returning the number of bytes copied. Has the same semantics as the copy
-// builtin in that it will copy as many bytes as it can, stopping when either
-// dst is full or s runs out of data, returning the minimum of s.Len() and
-// len(dst).
+// CopyTo copies the data into dst like the copy built-in, returning
+// min(s.Len(), len(dst)).
 func (s BufferSlice) CopyTo(dst []byte) int {
 	off := 0
 	for _, b := range s {
@@ -65,8 +50,7 @@ func (s BufferSlice) CopyTo(dst []byte) int {
 	return off
 }
 
-// Materialize concatenates all the underlying Buffer's data into a single
-// contiguous buffer using CopyTo.
+// Materialize returns the data as one newly allocated slice.
 func (s BufferSlice) Materialize() []byte {
 	n := s.Len()
 	if n == 0 {
@@ -77,13 +61,9 @@ func (s BufferSlice) Materialize() []byte {
 	return out
 }
 
-// MaterializeToBuffer functions like Materialize except that it writes the
-// data to a single Buffer pulled from the given BufferPool.
-//
-// As a special case, if the input BufferSlice only actually has one Buffer,
-// this function simply increases the refcount before returning said Buffer.
-// Freeing this buffer won't release it until the BufferSlice is itself
-// released.
+// MaterializeToBuffer returns the data as one Buffer from pool, which the
+// caller must Free. When s holds a single Buffer, that Buffer is returned
+// with an extra reference instead of being copied.
 func (s BufferSlice) MaterializeToBuffer(pool BufferPool) Buffer {
 	if len(s) == 1 {
 		s[0].Ref()
@@ -98,20 +78,17 @@ func (s BufferSlice) MaterializeToBuffer(pool BufferPool) Buffer {
 	return NewBuffer(bp, pool)
 }
 
-// Reader returns a new Reader for the input slice after taking references to
-// each underlying buffer.
+// Reader returns a Reader over s holding its own references, so s may be
+// freed independently.
 func (s BufferSlice) Reader() *Reader {
 	s.Ref()
-	return &Reader{data: s, len: s.Len()}
+	r := &Reader{data: s, len: s.Len()}
+	r.advance(0) // drop leading empty buffers so data[0] always has a byte
+	return r
 }
 
-// Reader exposes a BufferSlice's data as an io.Reader, allowing it to
-// interface with other systems.
-//
-// Buffers will be freed as they are read.
-//
-// A Reader can be constructed from a BufferSlice; alternatively the zero value
-// of a Reader may be used after calling Reset on it.
+// Reader reads a BufferSlice as an io.Reader, freeing each Buffer once it
+// has been read. Make one with BufferSlice.Reader, or Reset a zero Reader.
 type Reader struct {
 	data BufferSlice // unread buffers; data[0] is partly read up to off
 	off  int
@@ -120,21 +97,22 @@ type Reader struct {
 
 var errInsufficient = errors.New("insufficient bytes in reader")
 
-// Remaining returns the number of unread bytes remaining in the slice.
+// Remaining returns the number of unread bytes.
 func (r *Reader) Remaining() int {
 	return r.len
 }
 
-// Reset frees the currently held buffer slice and starts reading from the
-// provided slice. This allows reusing the reader object.
+// Reset frees what is left unread and starts reading s, taking references
+// to it.
 func (r *Reader) Reset(s BufferSlice) {
 	r.data.Free()
 	s.Ref()
 	r.data, r.off, r.len = s, 0, s.Len()
+	r.advance(0)
 }
 
-// Close frees the underlying BufferSlice and never returns an error. Subsequent
-// calls to Read will return (0, io.EOF).
+// Close frees what is left unread; later reads return io.EOF. It always
+// returns nil.
 func (r *Reader) Close() error {
 	r.data.Free()
 	r.data, r.off, r.len = nil, 0, 0
@@ -152,7 +130,7 @@ func (r *Reader) advance(n int) {
 	}
 }
 
-// Read implements io.Reader.
+// Read implements io.Reader; it returns io.EOF only when nothing is left.
 func (r *Reader) Read(buf []byte) (n int, _ error) {
 	if r.len == 0 {
 		return 0, io.EOF
@@ -166,7 +144,7 @@ func (r *Reader) Read(buf []byte) (n int, _ error) {
 	return n, nil
 }
 
-// ReadByte reads a single byte.
+// ReadByte implements io.ByteReader.
 func (r *Reader) ReadByte() (byte, error) {
 	if r.len == 0 {
 		return 0, io.EOF
@@ -177,11 +155,8 @@ func (r *Reader) ReadByte() (byte, error) {
 	return c, nil
 }
 
-// Discard skips the next n bytes, returning the number of bytes discarded.
-//
-// It frees buffers as they are fully consumed.
-//
-// If Discard skips fewer than n bytes, it also returns an error.
+// Discard skips up to n bytes and returns how many it skipped, with an
+// error if that is fewer than n.
 func (r *Reader) Discard(n int) (discarded int, err error) {
 	for n > 0 && r.len > 0 {
 		c := min(n, r.data[0].Len()-r.off)
@@ -195,16 +170,9 @@ func (r *Reader) Discard(n int) (discarded int, err error) {
 	return discarded, nil
 }
 
-// Peek returns the next n bytes without advancing the reader.
-//
-// Peek appends results to the provided res slice and returns the updated
-// slice. This pattern allows re-using the storage of res if it has sufficient
-// capacity.
-//
-// The returned subslices are views into the underlying buffers and are only
-// valid until the reader is advanced past the corresponding buffer.
-//
-// If Peek returns fewer than n bytes, it also returns an error.
+// Peek appends to res views of the next n bytes, without consuming them,
+// and returns the extended res. The views are valid until the reader moves
+// past them. It fails if fewer than n bytes remain.
 func (r *Reader) Peek(n int, res [][]byte) ([][]byte, error) {
 	off := r.off
 	for i := 0; n > 0 && i < len(r.data); i++ {
@@ -234,10 +202,8 @@ func (w *writer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// NewWriter wraps the given BufferSlice and BufferPool to implement the
-// io.Writer interface. Every call to Write copies the contents of the given
-// buffer into a new Buffer pulled from the given pool and the Buffer is added
-// to the given BufferSlice.
+// NewWriter returns an io.Writer that appends a pooled copy of each write to
+// *buffers.
 func NewWriter(buffers *BufferSlice, pool BufferPool) io.Writer {
 	return &writer{buffers: buffers, pool: pool}
 }
@@ -245,14 +211,9 @@ func NewWriter(buffers *BufferSlice, pool BufferPool) io.Writer {
 // readAllChunk is the size of the buffers ReadAll fills.
 const readAllChunk = 32 << 10
 
-// ReadAll reads from r until an error or EOF and returns the data it read.
-// A successful call returns err == nil, not err == EOF. Because ReadAll is
-// defined to read from src until EOF, it does not treat an EOF from Read as an
-// error to be reported.
-//
-// Important: A failed call returns a non-nil error and may also return
-// partially read buffers. It is the responsibility of the caller to free the
-// BufferSlice returned, or its memory will not be reused.
+// ReadAll reads r to EOF into pooled buffers, like io.ReadAll: reaching EOF
+// is success (nil error). Unlike the usual convention, when reading fails the
+// data read so far is returned with the error, and the caller must free it.
 func ReadAll(r io.Reader, pool BufferPool) (BufferSlice, error) {
 	var out BufferSlice
 	if wt, ok := r.(io.WriterTo); ok {

@@ -6,31 +6,22 @@ import (
 	"sync/atomic"
 )
 
-// A Buffer represents a reference counted piece of data (in bytes) that can be
-// acquired by a call to NewBuffer() or Copy(). A reference to a Buffer may be
-// released by calling Free(), which invokes the free function given at
-// creation only after all references are released.
-//
-// Note that a Buffer is not safe for concurrent access and instead each
-// goroutine should use its own reference to the data, which can be acquired
-// via a call to Ref().
-//
-// Attempts to access the underlying data after releasing the reference to the
-// Buffer will panic.
+// Buffer is reference-counted, read-only data, made by NewBuffer or Copy.
+// Each holder takes a reference with Ref and releases it with Free; when the
+// last one is released the memory goes back to its pool. Using a Buffer after
+// releasing it panics. A Buffer is not safe for concurrent use: give each
+// goroutine its own reference.
 type Buffer interface {
-	// ReadOnlyData returns the underlying byte slice. Note that it is undefined
-	// behavior to modify the contents of this slice in any way.
+	// ReadOnlyData returns the bytes; they must not be modified.
 	ReadOnlyData() []byte
-	// Ref increases the reference counter for this Buffer.
+	// Ref adds a reference.
 	Ref()
-	// Free decrements this Buffer's reference counter and frees the underlying
-	// byte slice if the counter reaches 0 as a result of this call.
+	// Free drops a reference, releasing the memory with the last one.
 	Free()
-	// Len returns the Buffer's size.
+	// Len returns the number of bytes.
 	Len() int
-	// Slice returns a new Buffer that is a view into this buffer's data
-	// from [start:end). The buffer is not modified. Panics if the buffer
-	// has been freed or if start/end are out of bounds.
+	// Slice returns a new reference to bytes [start:end), leaving this one
+	// unchanged. It panics if the Buffer is freed or the range is invalid.
 	Slice(start, end int) Buffer
 
 	split(n int) (left, right Buffer)
@@ -41,9 +32,8 @@ type Buffer interface {
 // a plain allocation is cheaper than the bookkeeping.
 const poolingThreshold = 1 << 10
 
-// IsBelowBufferPoolingThreshold returns true if the given size is less than or
-// equal to the threshold for buffer pooling. This is used to determine whether
-// to pool buffers or allocate them directly.
+// IsBelowBufferPoolingThreshold reports whether size is small enough (1KiB
+// or less) that allocating directly beats pooling.
 func IsBelowBufferPoolingThreshold(size int) bool {
 	return size <= poolingThreshold
 }
@@ -65,14 +55,10 @@ type buffer struct {
 // path.
 var bufferObjs = sync.Pool{New: func() any { return new(buffer) }}
 
-// NewBuffer creates a new Buffer from the given data, initializing the reference
-// counter to 1. The data will then be returned to the given pool when all
-// references to the returned Buffer are released. As a special case to avoid
-// additional allocations, if the given buffer pool is nil, the returned buffer
-// will be a "no-op" Buffer where invoking Buffer.Free() does nothing and the
-// underlying data is never freed.
-//
-// Note that the backing array of the given data is not copied.
+// NewBuffer wraps *data, without copying, in a Buffer with one reference;
+// when the last reference is freed, data is Put back into pool. With a nil
+// pool, or a capacity under the pooling threshold, the result is a plain
+// SliceBuffer whose Free does nothing.
 func NewBuffer(data *[]byte, pool BufferPool) Buffer {
 	// Capacity, not length, decides: a large pooled buffer holding little
 	// data must still go back to its pool.
@@ -88,12 +74,8 @@ func NewBuffer(data *[]byte, pool BufferPool) Buffer {
 	return b
 }
 
-// Copy creates a new Buffer from the given data, initializing the reference
-// counter to 1.
-//
-// It acquires a []byte from the given pool and copies over the backing array
-// of the given data. The []byte acquired from the pool is returned to the
-// pool when all references to the returned Buffer are released.
+// Copy returns a Buffer with one reference holding a copy of data in memory
+// taken from pool (or a plain SliceBuffer for small data).
 func Copy(data []byte, pool BufferPool) Buffer {
 	if IsBelowBufferPoolingThreshold(len(data)) {
 		b := make(SliceBuffer, len(data))
@@ -196,15 +178,15 @@ func (b *buffer) String() string {
 	return fmt.Sprintf("mem.Buffer(%p, data: %p, length: %d)", b, b.ReadOnlyData(), len(b.ReadOnlyData()))
 }
 
-// ReadUnsafe reads bytes from the given Buffer into the provided slice.
-// It does not perform safety checks.
+// ReadUnsafe copies the start of buf into dst and returns the count and the
+// unread remainder, or nil once buf is used up (buf is then freed). buf must
+// not be used afterwards, only the returned Buffer.
 func ReadUnsafe(dst []byte, buf Buffer) (int, Buffer) {
 	return buf.read(dst)
 }
 
-// SplitUnsafe modifies the receiver to point to the first n bytes while it
-// returns a new reference to the remaining bytes. The returned Buffer
-// functions just like a normal reference acquired using Ref().
+// SplitUnsafe shrinks buf to its first n bytes, returned as left, and
+// returns the rest as right, a new reference to be freed separately.
 func SplitUnsafe(buf Buffer, n int) (left, right Buffer) {
 	return buf.split(n)
 }
@@ -227,24 +209,23 @@ func (emptyBuffer) Slice(start, end int) Buffer {
 func (emptyBuffer) split(int) (Buffer, Buffer) { return emptyBuffer{}, emptyBuffer{} }
 func (emptyBuffer) read([]byte) (int, Buffer)  { return 0, nil }
 
-// SliceBuffer is a Buffer implementation that wraps a byte slice. It provides
-// methods for reading, splitting, and managing the byte slice.
+// SliceBuffer is a Buffer over an ordinary slice: nothing is pooled, so Ref
+// and Free do nothing.
 type SliceBuffer []byte
 
-// ReadOnlyData returns the byte slice.
+// ReadOnlyData returns s itself.
 func (s SliceBuffer) ReadOnlyData() []byte { return s }
 
-// Ref is a noop implementation of Ref.
+// Ref does nothing.
 func (s SliceBuffer) Ref() {}
 
-// Free is a noop implementation of Free.
+// Free does nothing.
 func (s SliceBuffer) Free() {}
 
-// Len is a noop implementation of Len.
+// Len returns len(s).
 func (s SliceBuffer) Len() int { return len(s) }
 
-// Slice returns a new SliceBuffer that is a view into the receiver from
-// [start:end).
+// Slice returns s[start:end], sharing memory.
 func (s SliceBuffer) Slice(start, end int) Buffer { return s[start:end] }
 
 func (s SliceBuffer) split(n int) (Buffer, Buffer) { return s[:n], s[n:] }

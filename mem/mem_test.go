@@ -220,6 +220,23 @@ func TestReader(t *testing.T) {
 	}
 }
 
+func TestReaderEmptyBuffers(t *testing.T) {
+	s := BufferSlice{SliceBuffer{}, SliceBuffer("a"), SliceBuffer{}, SliceBuffer{}, SliceBuffer("b"), SliceBuffer{}}
+	r := s.Reader()
+	for _, want := range []byte("ab") {
+		if c, err := r.ReadByte(); c != want || err != nil {
+			t.Fatalf("ReadByte = %q, %v; want %q", c, err, want)
+		}
+	}
+	if _, err := r.ReadByte(); err != io.EOF {
+		t.Fatalf("ReadByte at end: %v", err)
+	}
+	r.Reset(BufferSlice{SliceBuffer{}, SliceBuffer("z")})
+	if c, _ := r.ReadByte(); c != 'z' {
+		t.Fatal("Reset with leading empty buffer")
+	}
+}
+
 func TestReaderReleasesOnClose(t *testing.T) {
 	p := newCounting()
 	s := BufferSlice{Copy(bigData(2000), p)}

@@ -1,6 +1,7 @@
-// Package metadata define the structure of the metadata supported by gRPC library.
-// Please refer to https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md
-// for more information about custom-metadata.
+// Package metadata holds gRPC metadata: the key/value pairs sent as HTTP/2
+// headers and trailers alongside an RPC (see "Custom-Metadata" in
+// https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md), and the
+// context helpers that carry it between the application and gRPC.
 package metadata
 
 import (
@@ -10,23 +11,22 @@ import (
 	"strings"
 )
 
-// DecodeKeyValue returns k, v, nil.
+// DecodeKeyValue returns its arguments unchanged and a nil error.
 //
 // Deprecated: use k and v directly instead.
 func DecodeKeyValue(k, v string) (string, string, error) {
 	return k, v, nil
 }
 
-// MD is a mapping from metadata keys to values. Users should use the following
-// two convenience functions New and Pairs to generate MD.
+// MD maps lower-case metadata keys to their values. Build it with New or
+// Pairs, which normalise the keys.
 type MD map[string][]string
 
-// New creates an MD from a given key-value map.
+// New returns an MD holding one value per key of m, with keys lower-cased.
 //
-// Only the following ASCII characters are allowed in keys: digits 0-9,
-// letters a-z and A-Z (upper case is normalized to lower), and "-_.".
-// Keys beginning with "grpc-" are reserved for grpc-internal use only and may
-// result in errors if set in metadata.
+// Keys may contain only ASCII letters, digits and "-_."; keys ending in
+// "-bin" carry binary values. Keys starting with "grpc-" are reserved for
+// gRPC itself.
 func New(m map[string]string) MD {
 	md := make(MD, len(m))
 	for k, v := range m {
@@ -36,11 +36,9 @@ func New(m map[string]string) MD {
 	return md
 }
 
-// Pairs returns an MD formed by the mapping of key, value ...
-// Pairs panics if len(kv) is odd.
-//
-// Keys follow the same rules as for New; values with the same key are
-// appended in order.
+// Pairs returns an MD built from alternating keys and values, lower-casing
+// the keys; repeated keys collect their values in order. It panics if len(kv)
+// is odd. Keys follow the rules given for New.
 func Pairs(kv ...string) MD {
 	if len(kv)%2 == 1 {
 		panic(fmt.Sprintf("metadata: Pairs got the odd number of input pairs for metadata: %d", len(kv)))
@@ -68,15 +66,11 @@ var loggable = map[string]bool{
 	"grpc-retry-pushback-ms":     true,
 }
 
-// String implements fmt.Stringer to allow metadata to be printed when stored in
-// a context. Only well-known protocol headers are printed; other keys are
-// reported only as a count, "<N redacted>", so that credentials do not leak
-// into logs. The %#v verb prints the underlying map unredacted.
-//
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// String formats md for logs. Only standard protocol headers such as
+// user-agent or grpc-timeout are shown; any other key may hold a credential,
+// so such keys are left out and only counted, as "<N redacted>". Printing
+// with %#v bypasses String and shows everything. Its output format is not
+// stable.
 func (md MD) String() string {
 	keys := make([]string, 0, len(md))
 	for k := range md {
@@ -103,12 +97,12 @@ func (md MD) String() string {
 	return b.String()
 }
 
-// Len returns the number of items in md.
+// Len returns the number of keys in md.
 func (md MD) Len() int {
 	return len(md)
 }
 
-// Copy returns a copy of md.
+// Copy returns a deep copy of md: value slices are not shared.
 func (md MD) Copy() MD {
 	out := make(MD, len(md))
 	for k, v := range md {
@@ -117,16 +111,13 @@ func (md MD) Copy() MD {
 	return out
 }
 
-// Get obtains the values for a given key.
-//
-// k is converted to lowercase before searching in md.
+// Get returns the values stored under k, which is lower-cased first.
 func (md MD) Get(k string) []string {
 	return md[strings.ToLower(k)]
 }
 
-// Set sets the value of a given key with a slice of values.
-//
-// k is converted to lowercase before storing in md.
+// Set replaces the values under the lower-cased k with vals. It does nothing
+// when vals is empty.
 func (md MD) Set(k string, vals ...string) {
 	if len(vals) == 0 {
 		return
@@ -134,10 +125,7 @@ func (md MD) Set(k string, vals ...string) {
 	md[strings.ToLower(k)] = vals
 }
 
-// Append adds the values to key k, not overwriting what was already stored at
-// that key.
-//
-// k is converted to lowercase before storing in md.
+// Append adds vals after any values already under the lower-cased k.
 func (md MD) Append(k string, vals ...string) {
 	if len(vals) == 0 {
 		return
@@ -146,16 +134,13 @@ func (md MD) Append(k string, vals ...string) {
 	md[k] = append(md[k], vals...)
 }
 
-// Delete removes the values for a given key k which is converted to lowercase
-// before removing it from md.
+// Delete removes the lower-cased k from md.
 func (md MD) Delete(k string) {
 	delete(md, strings.ToLower(k))
 }
 
-// Join joins any number of mds into a single MD.
-//
-// The order of values for each key is determined by the order in which the mds
-// containing those values are presented to Join.
+// Join merges mds into a new MD. Values of a key shared by several mds are
+// concatenated in argument order.
 func Join(mds ...MD) MD {
 	out := MD{}
 	for _, md := range mds {
@@ -177,23 +162,23 @@ type outgoing struct {
 	added [][]string
 }
 
-// NewIncomingContext creates a new context with incoming md attached. md must
-// not be modified after calling this function.
+// NewIncomingContext returns a child of ctx carrying md as the metadata
+// received from the peer. md is stored, not copied: do not modify it
+// afterwards.
 func NewIncomingContext(ctx context.Context, md MD) context.Context {
 	return context.WithValue(ctx, incomingKey{}, md)
 }
 
-// NewOutgoingContext creates a new context with outgoing md attached. If used
-// in conjunction with AppendToOutgoingContext, NewOutgoingContext will
-// overwrite any previously-appended metadata. md must not be modified after
-// calling this function.
+// NewOutgoingContext returns a child of ctx carrying md as the metadata to
+// send, replacing any outgoing metadata ctx already had (including appended
+// pairs). md is stored, not copied: do not modify it afterwards.
 func NewOutgoingContext(ctx context.Context, md MD) context.Context {
 	return context.WithValue(ctx, outgoingKey{}, outgoing{md: md})
 }
 
-// AppendToOutgoingContext returns a new context with the provided kv merged
-// with any existing metadata in the context. Please refer to the documentation
-// of Pairs for a description of kv.
+// AppendToOutgoingContext returns a child of ctx whose outgoing metadata is
+// ctx's plus the alternating keys and values kv (as for Pairs). The existing
+// metadata is not copied, so appending is cheap. It panics if len(kv) is odd.
 func AppendToOutgoingContext(ctx context.Context, kv ...string) context.Context {
 	if len(kv)%2 == 1 {
 		panic(fmt.Sprintf("metadata: AppendToOutgoingContext got an odd number of input pairs for metadata: %d", len(kv)))
@@ -210,9 +195,8 @@ func AppendToOutgoingContext(ctx context.Context, kv ...string) context.Context 
 	return context.WithValue(ctx, outgoingKey{}, outgoing{md: prev.md, added: added})
 }
 
-// FromIncomingContext returns the incoming metadata in ctx if it exists.
-//
-// All keys in the returned MD are lowercase.
+// FromIncomingContext returns a copy, with lower-case keys, of the incoming
+// metadata in ctx, and whether there was any.
 func FromIncomingContext(ctx context.Context) (MD, bool) {
 	md, ok := ctx.Value(incomingKey{}).(MD)
 	if !ok {
@@ -227,9 +211,8 @@ func FromIncomingContext(ctx context.Context) (MD, bool) {
 	return out, true
 }
 
-// ValueFromIncomingContext returns the metadata value corresponding to the metadata
-// key from the incoming metadata if it exists. Keys are matched in a case insensitive
-// manner.
+// ValueFromIncomingContext returns a copy of the incoming values for key,
+// matched case-insensitively, without copying the rest of the metadata.
 func ValueFromIncomingContext(ctx context.Context, key string) []string {
 	md, ok := ctx.Value(incomingKey{}).(MD)
 	if !ok {
@@ -246,9 +229,9 @@ func ValueFromIncomingContext(ctx context.Context, key string) []string {
 	return nil
 }
 
-// FromOutgoingContext returns the outgoing metadata in ctx if it exists.
-//
-// All keys in the returned MD are lowercase.
+// FromOutgoingContext returns the outgoing metadata in ctx, merged with any
+// appended pairs into a new MD with lower-case keys, and whether there was
+// any.
 func FromOutgoingContext(ctx context.Context) (MD, bool) {
 	raw, ok := ctx.Value(outgoingKey{}).(outgoing)
 	if !ok {
@@ -271,11 +254,9 @@ func FromOutgoingContext(ctx context.Context) (MD, bool) {
 	return out, true
 }
 
-// ValueFromOutgoingContext returns the metadata value corresponding to the
-// metadata key from the outgoing metadata if it exists. Keys are matched in a
-// case-insensitive manner.
-//
-// Unlike FromOutgoingContext, this does not copy the entire outgoing metadata.
+// ValueFromOutgoingContext returns the outgoing values for key, matched
+// case-insensitively, including appended ones, without building the whole
+// merged MD.
 func ValueFromOutgoingContext(ctx context.Context, key string) []string {
 	raw, ok := ctx.Value(outgoingKey{}).(outgoing)
 	if !ok {

@@ -1,5 +1,4 @@
-// Package peer defines various peer information associated with RPCs and
-// corresponding utils.
+// Package peer describes the other end of an RPC's connection.
 package peer
 
 import (
@@ -10,20 +9,17 @@ import (
 	"google.golang.org/grpc/credentials"
 )
 
-// Peer contains the information of the peer for an RPC, such as the address
-// and authentication information.
+// Peer is the other end of an RPC's connection.
 type Peer struct {
-	// Addr is the peer address.
+	// Addr is the remote address.
 	Addr net.Addr
-	// LocalAddr is the local address.
+	// LocalAddr is this side's address.
 	LocalAddr net.Addr
-	// AuthInfo is the authentication information of the transport.
-	// It is nil if there is no transport security being used.
+	// AuthInfo is what the transport credentials' handshake established.
 	AuthInfo credentials.AuthInfo
 }
 
-// String ensures the Peer types implements the Stringer interface in order to
-// allow to print a context with a peerKey value effectively.
+// String formats p for logs, e.g. when a context holding it is printed.
 func (p *Peer) String() string {
 	if p == nil {
 		return "Peer<nil>"
@@ -53,12 +49,12 @@ func writeAddr(b *strings.Builder, a net.Addr) {
 
 type peerKey struct{}
 
-// NewContext creates a new context with peer information attached.
+// NewContext returns a child of ctx carrying p.
 func NewContext(ctx context.Context, p *Peer) context.Context {
 	return context.WithValue(ctx, peerKey{}, p)
 }
 
-// FromContext returns the peer information in ctx if it exists.
+// FromContext returns the Peer in ctx, if any.
 func FromContext(ctx context.Context) (p *Peer, ok bool) {
 	p, ok = ctx.Value(peerKey{}).(*Peer)
 	return p, ok

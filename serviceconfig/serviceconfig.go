@@ -1,25 +1,22 @@
-// Package serviceconfig defines types and methods for operating on gRPC
-// service configs.
+// Package serviceconfig holds the opaque types through which parsed service
+// configs pass between resolvers, balancers and the channel.
 //
-// # Experimental
-//
-// Notice: This package is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// This package is experimental.
 package serviceconfig
 
-// Config represents an opaque data structure holding a service config.
+// Config is a parsed service config; only the grpc package creates one.
 type Config interface {
 	isServiceConfig()
 }
 
-// LoadBalancingConfig represents an opaque data structure holding a load
-// balancing config.
+// LoadBalancingConfig is a parsed configuration for one load balancing
+// policy.
 type LoadBalancingConfig interface {
 	isLoadBalancingConfig()
 }
 
-// ParseResult contains a service config or an error.  Exactly one must be
-// non-nil.
+// ParseResult is the outcome of parsing a service config: exactly one of
+// Config and Err is set.
 type ParseResult struct {
 	Config Config
 	Err    error

@@ -1,12 +1,9 @@
-// Package status implements errors returned by gRPC. These errors are
-// serialized and transmitted on the wire between server and client, and allow
-// for additional data to be transmitted via the Details field in the status
-// proto. gRPC service handlers should return an error created by this package,
-// and gRPC clients should expect a corresponding error to be returned from the
-// RPC call.
+// Package status converts between errors and gRPC statuses. A handler
+// returns an error made here; its code, message and details travel to the
+// client, whose RPC returns an equivalent error.
 //
-// This package upholds the invariants that a non-nil error may not contain an
-// OK code, and an OK code must result in a nil error.
+// An OK status always converts to a nil error, and a non-nil error never has
+// code OK.
 package status
 
 import (
@@ -19,12 +16,11 @@ import (
 	"google.golang.org/grpc/internal/status"
 )
 
-// Status references google.golang.org/grpc/internal/status. It represents an
-// RPC status code, message, and details. It is immutable and should be
-// created with New, Newf, or FromProto.
+// Status is the outcome of an RPC: code, message and details. Create one with
+// New, Newf or FromProto; it is never modified afterwards.
 type Status = status.Status
 
-// New returns a Status representing c and msg.
+// New returns a Status with code c and message msg.
 func New(c codes.Code, msg string) *Status {
 	return status.New(c, msg)
 }
@@ -34,7 +30,7 @@ func Newf(c codes.Code, format string, a ...any) *Status {
 	return status.New(c, fmt.Sprintf(format, a...))
 }
 
-// Error returns an error representing c and msg. If c is OK, returns nil.
+// Error returns an error with code c and message msg, or nil if c is OK.
 func Error(c codes.Code, msg string) error {
 	return status.New(c, msg).Err()
 }
@@ -44,12 +40,12 @@ func Errorf(c codes.Code, format string, a ...any) error {
 	return Error(c, fmt.Sprintf(format, a...))
 }
 
-// ErrorProto returns an error representing s. If s.Code is OK, returns nil.
+// ErrorProto returns an error holding a copy of s, or nil if s has code OK.
 func ErrorProto(s *spb.Status) error {
 	return FromProto(s).Err()
 }
 
-// FromProto returns a Status representing s.
+// FromProto returns a Status holding a copy of s.
 func FromProto(s *spb.Status) *Status {
 	return status.FromProto(s)
 }
@@ -57,25 +53,14 @@ func FromProto(s *spb.Status) *Status {
 // grpcStatuser is implemented by errors that carry a gRPC status.
 type grpcStatuser interface{ GRPCStatus() *Status }
 
-// FromError returns a Status representation of err.
+// FromError returns the Status carried by err and whether err carried one.
 //
-//   - If err was produced by this package or implements the method
-//     `GRPCStatus() *Status` and `GRPCStatus()` does not return nil, or if err
-//     wraps a type satisfying this, the Status from `GRPCStatus()` is returned.
-//     For wrapped errors, the message returned contains the entire err.Error()
-//     text and not just the wrapped status. In that case, ok is true.
-//
-//   - If err is nil, a Status is returned with codes.OK and no message, and ok
-//     is true.
-//
-//   - If err implements the method `GRPCStatus() *Status` and `GRPCStatus()`
-//     returns nil (which maps to Codes.OK), or if err wraps a type satisfying
-//     this, a Status is returned with codes.Unknown and err's Error() message,
-//     and ok is false.
-//
-//   - Otherwise, err is an error not compatible with this package. In this
-//     case, a Status is returned with codes.Unknown and err's Error() message,
-//     and ok is false.
+// A nil err gives (nil, true); a nil *Status behaves as OK. An err that has,
+// or wraps, a `GRPCStatus() *Status` method returning non-nil gives that
+// status and true; when the status was found by unwrapping, its message is
+// replaced by the full err.Error() text so the wrapping context is kept.
+// Anything else, including a GRPCStatus method returning nil, gives an
+// Unknown status with err.Error() as the message, and false.
 func FromError(err error) (s *Status, ok bool) {
 	if err == nil {
 		return nil, true
@@ -101,16 +86,14 @@ func FromError(err error) (s *Status, ok bool) {
 	return New(codes.Unknown, err.Error()), false
 }
 
-// Convert is a convenience function which removes the need to handle the
-// boolean return value from FromError.
+// Convert is FromError without the boolean.
 func Convert(err error) *Status {
 	s, _ := FromError(err)
 	return s
 }
 
-// Code returns the Code of the error if it is a Status error or if it wraps a
-// Status error. If that is not the case, it returns codes.OK if err is nil, or
-// codes.Unknown otherwise.
+// Code returns the status code of err: OK for nil, the code of a status
+// error (wrapped or not), Unknown otherwise.
 func Code(err error) codes.Code {
 	if err == nil {
 		return codes.OK
@@ -118,9 +101,9 @@ func Code(err error) codes.Code {
 	return Convert(err).Code()
 }
 
-// FromContextError converts a context error or wrapped context error into a
-// Status. It returns a Status with codes.OK if err is nil, or a Status with
-// codes.Unknown if err is non-nil and not a context error.
+// FromContextError maps a context error, possibly wrapped, to a Status:
+// DeadlineExceeded or Canceled, with err.Error() as the message. Other
+// errors map to Unknown, and nil to a nil (OK) Status.
 func FromContextError(err error) *Status {
 	if err == nil {
 		return nil

@@ -22,7 +22,7 @@ import (
 
 // testTimeout bounds every test's RPCs so a bug fails a test instead of
 // hanging the suite.
-const testTimeout = 10 * time.Second
+const testTimeout = 30 * time.Second
 
 // testServer implements TestService. Each method can be replaced per test;
 // the defaults are described on the proto.

@@ -200,11 +200,12 @@ func TestMetadataRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("FullDuplex: %v", err)
 	}
+	// The handler sends its headers only when it ends, after our CloseSend.
+	stream.CloseSend()
 	h, err := stream.Header()
 	if err != nil {
 		t.Fatalf("Header: %v", err)
 	}
-	stream.CloseSend()
 	if _, err := stream.Recv(); err != io.EOF {
 		t.Fatalf("Recv = %v, want io.EOF", err)
 	}

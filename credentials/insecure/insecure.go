@@ -1,5 +1,5 @@
-// Package insecure provides an implementation of the
-// credentials.TransportCredentials interface which disables transport security.
+// Package insecure provides credentials for plaintext connections, with no
+// transport security at all.
 package insecure
 
 import (
@@ -9,10 +9,9 @@ import (
 	"google.golang.org/grpc/credentials"
 )
 
-// NewCredentials returns a credentials which disables transport security.
-//
-// Note that using this credentials with per-RPC credentials which require
-// transport security is incompatible and will cause RPCs to fail.
+// NewCredentials returns TransportCredentials that use connections as they
+// are. RPCs with per-RPC credentials that require transport security fail
+// on such connections.
 func NewCredentials() credentials.TransportCredentials {
 	return insecureTC{}
 }
@@ -49,7 +48,8 @@ func (info) ValidateAuthority(string) error { return nil }
 
 type insecureBundle struct{}
 
-// NewBundle returns a bundle with disabled transport security and no per-RPC credentials.
+// NewBundle returns a Bundle of NewCredentials() and no per-RPC
+// credentials.
 func NewBundle() credentials.Bundle {
 	return insecureBundle{}
 }

@@ -1,10 +1,7 @@
-// Package gzip implements and registers the gzip compressor
-// during the initialization.
+// Package gzip provides the gzip compressor, registered as "gzip" when the
+// package is imported.
 //
-// # Experimental
-//
-// Notice: This package is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// This package is experimental.
 package gzip
 
 import (
@@ -16,7 +13,7 @@ import (
 	"google.golang.org/grpc/encoding"
 )
 
-// Name is the name registered for the gzip compressor.
+// Name is the grpc-encoding of the gzip compressor.
 const Name = "gzip"
 
 // compressor pools gzip writers and readers: each holds tens of KiB of
@@ -43,12 +40,10 @@ func writerPool(level int) *sync.Pool {
 	return p
 }
 
-// SetLevel updates the registered gzip compressor to use the compression level
-// specified (gzip.HuffmanOnly is not supported). NOTE: this function must
-// only be called during initialization time (i.e. in an init() function),
-// and is not thread-safe.
-//
-// The error returned will be nil if the specified level is valid.
+// SetLevel sets the compression level of the registered gzip compressor,
+// from gzip.DefaultCompression (-1) to gzip.BestCompression (9);
+// gzip.HuffmanOnly is rejected. Call only from init functions: it is not
+// synchronised with compression in progress.
 func SetLevel(level int) error {
 	if level < gzip.DefaultCompression || level > gzip.BestCompression {
 		return fmt.Errorf("grpc: invalid gzip compression level: %d", level)

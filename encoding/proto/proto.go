@@ -1,5 +1,5 @@
-// Package proto defines the protobuf codec. Importing this package will
-// register the codec.
+// Package proto provides the protocol buffers codec, registered as "proto"
+// when the package is imported (the grpc package always imports it).
 package proto
 
 import (
@@ -11,7 +11,7 @@ import (
 	"google.golang.org/protobuf/protoadapt"
 )
 
-// Name is the name registered for the proto compressor.
+// Name is the content-subtype of the protobuf codec.
 const Name = "proto"
 
 func init() {

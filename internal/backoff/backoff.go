@@ -8,23 +8,17 @@ import (
 	grpcbackoff "google.golang.org/grpc/backoff"
 )
 
-// Strategy defines the methodology for backing off after a grpc connection
-// failure.
+// Strategy gives the delay before the next attempt.
 type Strategy interface {
-	// Backoff returns the amount of time to wait before the next retry given
-	// the number of consecutive failures.
+	// Backoff returns the delay after retries consecutive failures.
 	Backoff(retries int) time.Duration
 }
 
-// DefaultExponential is an exponential backoff implementation using the
-// default values for all the configurable knobs defined in
-// https://github.com/grpc/grpc/blob/master/doc/connection-backoff.md.
+// DefaultExponential is Exponential with backoff.DefaultConfig.
 var DefaultExponential = Exponential{Config: grpcbackoff.DefaultConfig}
 
-// Exponential implements exponential backoff algorithm as defined in
-// https://github.com/grpc/grpc/blob/master/doc/connection-backoff.md.
+// Exponential is the Strategy of the connection-backoff spec.
 type Exponential struct {
-	// Config contains all options to configure the backoff algorithm.
 	Config grpcbackoff.Config
 }
 

@@ -225,4 +225,3 @@ func TestCompressorNames(t *testing.T) {
 		t.Fatal("IsCompressorNameRegistered wrong")
 	}
 }
-

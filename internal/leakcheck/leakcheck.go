@@ -7,6 +7,10 @@
 // Goroutines belonging to the testing framework and the runtime are ignored.
 // Because goroutines of a finished RPC may take a moment to notice and exit,
 // Check waits up to ten seconds for them to go away before failing.
+//
+// Check sees every goroutine in the process, so it cannot tell apart
+// goroutines of tests running in parallel: do not combine it with
+// t.Parallel.
 package leakcheck
 
 import (
@@ -41,6 +45,14 @@ var ignored = []string{
 	"internal/leakcheck.interesting",
 	"runtime.ReadTrace",
 	"created by os/signal.Notify",
+	"testing.RunTests(",
+	"goroutine in C code",
+}
+
+// RegisterIgnoreGoroutine adds s to the stack substrings that mark a
+// goroutine as not a leak. Call it only from init functions.
+func RegisterIgnoreGoroutine(s string) {
+	ignored = append(ignored, s)
 }
 
 // interesting returns the stacks of goroutines other than the caller's that

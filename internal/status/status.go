@@ -13,18 +13,19 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 )
 
-// Status represents an RPC status code, message, and details. It is immutable
-// and should be created with New, Newf, or FromProto.
+// Status is the outcome of an RPC: a code, a message and optional details,
+// held as a google.rpc.Status proto. A Status is never modified after
+// creation; a nil *Status means OK.
 type Status struct {
 	s *spb.Status
 }
 
-// New returns a Status representing c and msg.
+// New returns a Status with code c and message msg.
 func New(c codes.Code, msg string) *Status {
 	return &Status{s: &spb.Status{Code: int32(c), Message: msg}}
 }
 
-// FromProto returns a Status representing s. s is cloned.
+// FromProto returns a Status holding a copy of s.
 func FromProto(s *spb.Status) *Status {
 	return &Status{s: proto.Clone(s).(*spb.Status)}
 }
@@ -63,7 +64,7 @@ func RawProto(s *Status) *spb.Status {
 	return s.s
 }
 
-// Code returns the status code contained in s.
+// Code returns the status code; OK for a nil Status.
 func (s *Status) Code() codes.Code {
 	if s == nil || s.s == nil {
 		return codes.OK
@@ -71,7 +72,7 @@ func (s *Status) Code() codes.Code {
 	return codes.Code(s.s.Code)
 }
 
-// Message returns the message contained in s.
+// Message returns the status message; "" for a nil Status.
 func (s *Status) Message() string {
 	if s == nil || s.s == nil {
 		return ""
@@ -79,7 +80,8 @@ func (s *Status) Message() string {
 	return s.s.Message
 }
 
-// Proto returns s's status as an spb.Status proto message.
+// Proto returns a copy of the status as a google.rpc.Status proto, or nil
+// for a nil Status.
 func (s *Status) Proto() *spb.Status {
 	if s == nil {
 		return nil
@@ -87,7 +89,7 @@ func (s *Status) Proto() *spb.Status {
 	return proto.Clone(s.s).(*spb.Status)
 }
 
-// Err returns an immutable error representing s; returns nil if s.Code() is OK.
+// Err returns s as an error, or nil when the code is OK.
 func (s *Status) Err() error {
 	if s.Code() == codes.OK {
 		return nil
@@ -95,9 +97,9 @@ func (s *Status) Err() error {
 	return &Error{s: s}
 }
 
-// WithDetails returns a new status with the provided details messages appended
-// to the status. If any errors are encountered, it returns nil and the first
-// error encountered.
+// WithDetails returns a copy of s with details packed as Any messages and
+// appended. It fails for an OK status, which cannot carry details, and when
+// a detail cannot be packed.
 func (s *Status) WithDetails(details ...protoadapt.MessageV1) (*Status, error) {
 	if s.Code() == codes.OK {
 		return nil, errors.New("no error details for status with code OK")
@@ -113,8 +115,9 @@ func (s *Status) WithDetails(details ...protoadapt.MessageV1) (*Status, error) {
 	return &Status{s: p}, nil
 }
 
-// Details returns a slice of details messages attached to the status. If a
-// detail cannot be decoded, the error is returned in place of the detail.
+// Details returns the decoded detail messages. A detail whose type is not
+// linked into the binary, or that fails to decode, appears as the error
+// instead.
 func (s *Status) Details() []any {
 	if s == nil || s.s == nil {
 		return nil
@@ -137,28 +140,40 @@ func (s *Status) String() string {
 	return fmt.Sprintf("rpc error: code = %s desc = %s", s.Code(), s.Message())
 }
 
-// Error wraps a pointer of a status proto. It implements error and Status,
-// and a nil *Error should never be returned by this package.
+// Error is the error form of a non-OK Status, as returned by Status.Err.
 type Error struct {
 	s *Status
 }
 
-// Error implements the error interface.
+// Error returns "rpc error: code = <code> desc = <message>".
 func (e *Error) Error() string {
 	return e.s.String()
 }
 
-// GRPCStatus returns the Status represented by e.
+// GRPCStatus returns the Status e was made from; status.FromError looks for
+// this method.
 func (e *Error) GRPCStatus() *Status {
 	return e.s
 }
 
-// Is implements future error.Is functionality. A Error is equivalent if the
-// code, message and details are all equal.
+// Is reports whether target is an *Error with an equal code, message and
+// details, so errors.Is can compare status errors by value.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	if !ok {
 		return false
 	}
 	return proto.Equal(e.s.s, t.s.s)
+}
+
+// IsRestrictedControlPlaneCode reports whether s has a code that the control
+// plane (e.g. per-RPC credentials) must not hand to the application as is;
+// gRFC A54 requires such codes to be converted to Internal.
+func IsRestrictedControlPlaneCode(s *Status) bool {
+	switch s.Code() {
+	case codes.InvalidArgument, codes.NotFound, codes.AlreadyExists, codes.FailedPrecondition,
+		codes.Aborted, codes.OutOfRange, codes.DataLoss:
+		return true
+	}
+	return false
 }

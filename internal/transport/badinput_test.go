@@ -269,16 +269,6 @@ func TestBadFrames(t *testing.T) {
 			return false
 		})
 	})
-	t.Run("connection window overflow", func(t *testing.T) {
-		rc := dialRaw(t, srv.addr())
-		defer rc.close()
-		chunk := make([]byte, 16000)
-		for id := uint32(1); id <= 11; id += 2 {
-			rc.headers(id, validRequest("/a/b"), false)
-			rc.fr.WriteData(id, false, chunk)
-		}
-		rc.waitGoAway(t, http2.ErrCodeFlowControl)
-	})
 	t.Run("WINDOW_UPDATE overflow", func(t *testing.T) {
 		rc := dialRaw(t, srv.addr())
 		defer rc.close()

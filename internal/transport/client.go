@@ -374,7 +374,7 @@ func (s *ClientStream) Write(hdr []byte, data mem.BufferSlice, last bool) error 
 	if last {
 		s.sentEnd.Store(true)
 	}
-	err := s.write(hdr, data, last)
+	err := s.write(nil, hdr, data, last)
 	if err == errStreamDone {
 		return io.EOF
 	}
@@ -393,7 +393,7 @@ func (s *ClientStream) CloseSend() error {
 	if done {
 		return nil
 	}
-	err := s.write(nil, nil, true)
+	err := s.write(nil, nil, nil, true)
 	if err == errStreamDone {
 		return nil
 	}

@@ -18,8 +18,8 @@ func (t *ClientTransport) reader() {
 				t.resetStream(se.StreamID, se.Code, status.New(codes.Internal, "transport: "+se.Error()))
 				continue
 			}
-			if ce, ok := err.(http2.ConnectionError); ok {
-				t.connError(newConnError(http2.ErrCode(ce), err.Error()))
+			if ce := frameConnError(err); ce != nil {
+				t.connError(ce)
 				return
 			}
 			t.close(ConnectionError{Desc: "error reading from server: " + err.Error()})

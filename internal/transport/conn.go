@@ -20,13 +20,13 @@ const defaultMaxHeaderListSize = 16 << 20
 // writer, the read framer, flow control, settings and the stream table.
 type h2conn struct {
 	client bool
-	nc   net.Conn
-	w    writer
-	fr   *http2.Framer
-	br   *bufio.Reader
-	pool mem.BufferPool
-	peer *peer.Peer
-	done chan struct{} // closed when the transport is closed
+	nc     net.Conn
+	w      writer
+	fr     *http2.Framer
+	br     *bufio.Reader
+	pool   mem.BufferPool
+	peer   *peer.Peer
+	done   chan struct{} // closed when the transport is closed
 
 	streamWindow uint32 // our per-stream receive window
 	connWindow   uint32 // our connection receive window

@@ -77,3 +77,15 @@ type ConnectionError struct {
 
 // Error formats the error as grpc-go does.
 func (e ConnectionError) Error() string { return "connection error: desc = " + strconv.Quote(e.Desc) }
+
+// frameConnError converts a Framer read error that is the peer's fault
+// into a connection error (nil for I/O errors).
+func frameConnError(err error) error {
+	if ce, ok := err.(http2.ConnectionError); ok {
+		return newConnError(http2.ErrCode(ce), err.Error())
+	}
+	if err == http2.ErrFrameTooLarge {
+		return newConnError(http2.ErrCodeFrameSize, err.Error())
+	}
+	return nil
+}

@@ -70,6 +70,19 @@ func (c *h2conn) acquireQuota(s *stream, want int) (int, error) {
 	}
 }
 
+// tryQuota reserves up to want bytes without waiting; 0 if none is free.
+func (c *h2conn) tryQuota(s *stream, want int) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s.finished || s.sendQuota <= 0 || c.sendQuota <= 0 {
+		return 0
+	}
+	n := min(int64(want), s.sendQuota, c.sendQuota)
+	s.sendQuota -= n
+	c.sendQuota -= n
+	return int(n)
+}
+
 // wakeStreamQuota wakes writers waiting for s's quota. Caller holds c.mu.
 func (s *stream) wakeStreamQuota() {
 	if s.quotaCh != nil {

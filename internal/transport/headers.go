@@ -2,16 +2,15 @@ package transport
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/net/http2/hpack"
-	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/internal/grpcutil"
+	istatus "google.golang.org/grpc/internal/status"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
@@ -82,7 +81,7 @@ func statusFields(hf []hpack.HeaderField, st *status.Status) []hpack.HeaderField
 		hpack.HeaderField{Name: "grpc-status", Value: strconv.Itoa(int(st.Code()))},
 		hpack.HeaderField{Name: "grpc-message", Value: grpcutil.EncodeGRPCMessage(st.Message())},
 	)
-	if p := st.Proto(); p != nil && len(p.Details) > 0 {
+	if p := istatus.RawProto(st); p != nil && len(p.Details) > 0 {
 		if b, err := proto.Marshal(p); err == nil {
 			hf = append(hf, hpack.HeaderField{Name: "grpc-status-details-bin", Value: grpcutil.EncodeBinHeader(b)})
 		}
@@ -174,11 +173,18 @@ type response struct {
 	st           *status.Status // non-nil when the block ends the stream with a status
 }
 
+func (r *response) add(k, v string) {
+	if r.md == nil {
+		r.md = make(metadata.MD, 2)
+	}
+	r.md[k] = append(r.md[k], v)
+}
+
 // parseResponse interprets a response header block. initial is true for the
 // first block of the stream; end is its END_STREAM flag. The returned
 // status is set when the block carries (or implies) the final status.
 func parseResponse(fields []hpack.HeaderField, initial, end bool) (*response, *status.Status, bool) {
-	r := &response{md: make(metadata.MD, len(fields))}
+	r := &response{}
 	var (
 		isGRPC         = !initial
 		contentTypeErr = "malformed header: missing HTTP content-type"
@@ -197,7 +203,7 @@ func parseResponse(fields []hpack.HeaderField, initial, end bool) (*response, *s
 				continue
 			}
 			contentTypeErr = ""
-			r.md[f.Name] = append(r.md[f.Name], f.Value)
+			r.add(f.Name, f.Value)
 			isGRPC = true
 		case "grpc-encoding":
 			r.recvCompress = f.Value
@@ -218,7 +224,7 @@ func parseResponse(fields []hpack.HeaderField, initial, end bool) (*response, *s
 			}
 			details = string(b)
 			nDetails++
-			r.md[f.Name] = append(r.md[f.Name], details)
+			r.add(f.Name, details)
 		case ":status":
 			httpStatus = f.Value
 		default:
@@ -230,7 +236,7 @@ func parseResponse(fields []hpack.HeaderField, initial, end bool) (*response, *s
 				headerErr = "transport: malformed " + f.Name + ": " + err.Error()
 				continue
 			}
-			r.md[f.Name] = append(r.md[f.Name], v)
+			r.add(f.Name, v)
 		}
 	}
 	if !isGRPC {
@@ -265,25 +271,13 @@ func parseResponse(fields []hpack.HeaderField, initial, end bool) (*response, *s
 	if !end {
 		return r, nil, false
 	}
-	return r, statusWithDetails(code, grpcMessage, details, nDetails), true
-}
-
-// statusWithDetails builds the final status; a details proto whose code
-// disagrees with grpc-status makes the status Internal, as in grpc-go.
-func statusWithDetails(code codes.Code, msg, details string, n int) *status.Status {
-	if n != 1 {
-		return status.New(code, msg)
+	var st *status.Status
+	if nDetails == 1 {
+		st = istatus.NewWithProto(code, grpcMessage, []string{details})
+	} else {
+		st = istatus.New(code, grpcMessage)
 	}
-	p := &spb.Status{}
-	if proto.Unmarshal([]byte(details), p) != nil {
-		return status.New(code, msg)
-	}
-	if codes.Code(p.Code) == code {
-		return status.FromProto(p)
-	}
-	return status.New(codes.Internal, fmt.Sprintf(
-		"grpc-status-details-bin mismatch: grpc-status=%v, grpc-message=%q, grpc-status-details-bin=%+v",
-		code, msg, p))
+	return r, st, true
 }
 
 // httpStatusCode maps a non-gRPC HTTP status to a gRPC code.

@@ -135,8 +135,8 @@ func (t *ServerTransport) HandleStreams(ctx context.Context, handle func(*Server
 				t.resetStream(se.StreamID, se.Code)
 				continue
 			}
-			if ce, ok := err.(http2.ConnectionError); ok {
-				t.connError(newConnError(http2.ErrCode(ce), err.Error()))
+			if ce := frameConnError(err); ce != nil {
+				t.connError(ce)
 				return
 			}
 			t.Close(ConnectionError{Desc: "transport: reading from client: " + err.Error()})
@@ -342,10 +342,25 @@ func (t *ServerTransport) earlyAbort(id uint32, subtype string, st *status.Statu
 // finish ends a stream once: unregisters it, fails blocked calls, cancels
 // its context and optionally resets it.
 func (t *ServerTransport) finish(s *ServerStream, recvErr error, discard, rst bool, code http2.ErrCode) {
+	ok, closeNow := t.unregister(s, recvErr, discard)
+	if !ok {
+		return
+	}
+	if rst {
+		t.writeRST(s.id, code)
+	}
+	if closeNow {
+		t.Close(ConnectionError{Desc: "transport: drained"})
+	}
+}
+
+// unregister is the wire-free part of finish. It reports whether this call
+// finished the stream and whether a drained transport should now close.
+func (t *ServerTransport) unregister(s *ServerStream, recvErr error, discard bool) (ok, closeNow bool) {
 	t.mu.Lock()
 	if s.finished {
 		t.mu.Unlock()
-		return
+		return false, false
 	}
 	s.finished = true
 	delete(t.streams, s.id)
@@ -354,17 +369,12 @@ func (t *ServerTransport) finish(s *ServerStream, recvErr error, discard, rst bo
 	if n == 0 {
 		t.idleSince = time.Now()
 	}
-	closeNow := t.drainPhase == 2 && n == 0 && !t.closed
+	closeNow = t.drainPhase == 2 && n == 0 && !t.closed
 	t.mu.Unlock()
 	s.endRecv(recvErr, discard)
 	close(s.done)
 	s.cancel()
-	if rst {
-		t.writeRST(s.id, code)
-	}
-	if closeNow {
-		t.Close(ConnectionError{Desc: "transport: drained"})
-	}
+	return true, closeNow
 }
 
 // Close closes the connection at once; active streams are canceled.

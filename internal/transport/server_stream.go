@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/internal/grpcutil"
@@ -113,15 +114,10 @@ func (s *ServerStream) doneErr() error {
 	return errStreamDone
 }
 
-// writeHeaderLocked sends the response HEADERS. Caller holds s.mu.
-func (s *ServerStream) writeHeaderLocked() error {
+// headerFieldsLocked builds the response HEADERS and marks them sent.
+// Caller holds s.mu.
+func (s *ServerStream) headerFieldsLocked() []hpack.HeaderField {
 	s.headerSent = true
-	s.st.mu.Lock()
-	done := s.finished
-	s.st.mu.Unlock()
-	if done {
-		return s.doneErr()
-	}
 	hf := make([]hpack.HeaderField, 0, 3+len(s.header))
 	hf = append(hf,
 		hpack.HeaderField{Name: ":status", Value: "200"},
@@ -130,13 +126,22 @@ func (s *ServerStream) writeHeaderLocked() error {
 	if s.sendCompress != "" && s.sendCompress != "identity" {
 		hf = append(hf, hpack.HeaderField{Name: "grpc-encoding", Value: s.sendCompress})
 	}
-	hf = appendMD(hf, s.header)
-	c := s.c
-	if err := c.w.lock(); err != nil {
-		return c.writeFailed(err)
+	return appendMD(hf, s.header)
+}
+
+func (s *ServerStream) isFinished() bool {
+	s.st.mu.Lock()
+	defer s.st.mu.Unlock()
+	return s.finished
+}
+
+// writeHeaderLocked sends the response HEADERS. Caller holds s.mu.
+func (s *ServerStream) writeHeaderLocked() error {
+	hf := s.headerFieldsLocked()
+	if s.isFinished() {
+		return s.doneErr()
 	}
-	c.w.headers(s.id, hf, false)
-	return c.writeFailed(c.w.unlock())
+	return s.write(hf, nil, nil, false)
 }
 
 // Write sends hdr and data as DATA frames, sending the headers first if
@@ -147,20 +152,25 @@ func (s *ServerStream) Write(hdr []byte, data mem.BufferSlice) error {
 		s.mu.Unlock()
 		return errStreamDone
 	}
+	var err error
 	if !s.headerSent {
-		if err := s.writeHeaderLocked(); err != nil {
-			s.mu.Unlock()
-			return err
+		// Keep s.mu until the headers are out so a concurrent WriteStatus
+		// cannot overtake them.
+		hf := s.headerFieldsLocked()
+		if s.isFinished() {
+			err = errStreamDone
+		} else {
+			err = s.write(hf, hdr, data, false)
 		}
+		s.mu.Unlock()
+	} else {
+		s.mu.Unlock()
+		err = s.write(nil, hdr, data, false)
 	}
-	s.mu.Unlock()
-	if err := s.write(hdr, data, false); err != nil {
-		if err == errStreamDone {
-			return s.doneErr()
-		}
-		return err
+	if err == errStreamDone {
+		return s.doneErr()
 	}
-	return nil
+	return err
 }
 
 // WriteStatus ends the stream with st: trailers (or a trailers-only
@@ -194,13 +204,24 @@ func (s *ServerStream) WriteStatus(st *status.Status) error {
 	hf = appendMD(hf, s.trailer)
 	s.mu.Unlock()
 
-	if err := t.w.lock(); err != nil {
-		t.finish(s, errStreamDone, true, false, 0)
-		return t.writeFailed(err)
+	// Unregister before the trailers leave, so a client that sees them may
+	// reuse the MAX_CONCURRENT_STREAMS slot at once.
+	ok, closeNow := t.unregister(s, errStreamDone, true)
+	if !ok {
+		return s.doneErr()
 	}
-	t.w.headers(s.id, hf, true)
-	err := t.writeFailed(t.w.unlock())
-	t.finish(s, errStreamDone, true, !s.recvEnded.Load(), 0)
+	err := t.w.lock()
+	if err == nil {
+		t.w.headers(s.id, hf, true)
+		if !s.recvEnded.Load() {
+			t.w.fail(t.w.fr.WriteRSTStream(s.id, http2.ErrCodeNo))
+		}
+		err = t.w.unlock()
+	}
+	err = t.writeFailed(err)
+	if closeNow {
+		t.Close(ConnectionError{Desc: "transport: drained"})
+	}
 	return err
 }
 

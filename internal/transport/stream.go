@@ -5,6 +5,7 @@ import (
 	"io"
 	"sync"
 
+	"golang.org/x/net/http2/hpack"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
 )
@@ -30,7 +31,9 @@ type stream struct {
 	chunks   []chunk
 	head     int
 	buffered int    // bytes queued in chunks
-	unacked  uint32 // bytes consumed (or padding) not yet returned to the peer
+	inflight uint32 // window the peer used and we have not yet returned
+	unacked  uint32 // part of inflight consumed (or committed) and returnable
+	preacked int    // queued bytes already counted in unacked by a waiting reader
 	rerr     error  // set when no more data will arrive; io.EOF on clean end
 	rwait    chan struct{}
 }
@@ -69,9 +72,10 @@ func (s *stream) pushData(data []byte, flowLen uint32) (overflow bool) {
 	if s.rerr != nil {
 		return false // locally abandoned or already ended: drop
 	}
-	if uint64(s.buffered)+uint64(s.unacked)+uint64(flowLen) > uint64(s.c.streamWindow) {
+	if uint64(s.inflight)+uint64(flowLen) > uint64(s.c.streamWindow) {
 		return true
 	}
+	s.inflight += flowLen
 	s.unacked += flowLen - uint32(len(data))
 	if len(data) == 0 {
 		return false
@@ -107,6 +111,7 @@ func (s *stream) freeChunks() {
 	s.chunks = s.chunks[:0]
 	s.head = 0
 	s.buffered = 0
+	s.preacked = 0
 }
 
 // read returns exactly n bytes of incoming data. See ClientStream.Read.
@@ -123,11 +128,19 @@ func (s *stream) read(n int) (mem.BufferSlice, error) {
 			s.rmu.Unlock()
 			return nil, err
 		}
+		// Everything queued now belongs to this read: return it to the
+		// peer so a message larger than the window can arrive.
+		s.unacked += uint32(s.buffered - s.preacked)
+		s.preacked = s.buffered
+		inc := s.windowUpdateLocked()
 		if s.rwait == nil {
 			s.rwait = make(chan struct{})
 		}
 		ch := s.rwait
 		s.rmu.Unlock()
+		if inc > 0 {
+			s.c.writeWindowUpdate(s.id, inc)
+		}
 		select {
 		case <-ch:
 		case <-s.ctxDone:
@@ -138,12 +151,10 @@ func (s *stream) read(n int) (mem.BufferSlice, error) {
 		s.rmu.Lock()
 	}
 	out := s.take(n)
-	s.unacked += uint32(n)
-	var inc uint32
-	if s.unacked >= s.c.streamWindow/4 && s.rerr == nil {
-		inc = s.unacked
-		s.unacked = 0
-	}
+	pre := min(s.preacked, n)
+	s.preacked -= pre
+	s.unacked += uint32(n - pre)
+	inc := s.windowUpdateLocked()
 	s.rmu.Unlock()
 	if inc > 0 {
 		s.c.writeWindowUpdate(s.id, inc)
@@ -151,19 +162,47 @@ func (s *stream) read(n int) (mem.BufferSlice, error) {
 	return out, nil
 }
 
+// windowUpdateLocked returns the stream WINDOW_UPDATE increment due, if
+// any: once a quarter of the window is returnable. Caller holds rmu.
+func (s *stream) windowUpdateLocked() uint32 {
+	if s.unacked < s.c.streamWindow/4 || s.rerr != nil {
+		return 0
+	}
+	inc := s.unacked
+	s.unacked = 0
+	s.inflight -= inc
+	return inc
+}
+
+// smallRead holds a small read result in one allocation: the slice header
+// of the returned BufferSlice, the buffer and (up to 16 bytes) the data.
+type smallRead struct {
+	bs   [1]mem.Buffer
+	sb   mem.SliceBuffer
+	data [16]byte
+}
+
 // take copies n queued bytes into a fresh buffer. Caller holds rmu.
 func (s *stream) take(n int) mem.BufferSlice {
-	var dst []byte
-	var buf mem.Buffer
 	if mem.IsBelowBufferPoolingThreshold(n) {
-		dst = make([]byte, n)
-		buf = mem.SliceBuffer(dst)
-	} else {
-		p := s.c.pool.Get(n)
-		dst = *p
-		buf = mem.NewBuffer(p, s.c.pool)
+		h := &smallRead{}
+		if n <= len(h.data) {
+			h.sb = h.data[:n]
+		} else {
+			h.sb = make([]byte, n)
+		}
+		h.bs[0] = &h.sb
+		s.copyOut(h.sb)
+		return h.bs[:]
 	}
-	s.buffered -= n
+	p := s.c.pool.Get(n)
+	s.copyOut(*p)
+	return mem.BufferSlice{mem.NewBuffer(p, s.c.pool)}
+}
+
+// copyOut moves len(dst) queued bytes into dst. Caller holds rmu.
+func (s *stream) copyOut(dst []byte) {
+	s.buffered -= len(dst)
 	for len(dst) > 0 {
 		ch := &s.chunks[s.head]
 		k := copy(dst, (*ch.buf)[ch.off:ch.end])
@@ -179,23 +218,32 @@ func (s *stream) take(n int) mem.BufferSlice {
 		s.chunks = s.chunks[:0]
 		s.head = 0
 	}
-	return mem.BufferSlice{buf}
 }
 
 // write sends hdr+data as DATA frames, waiting for flow-control quota.
-func (s *stream) write(hdr []byte, data mem.BufferSlice, end bool) error {
+// When hf is non-nil those HEADERS go first, in the same buffered batch as
+// the first DATA frame if quota is at hand, so a response costs one flush.
+func (s *stream) write(hf []hpack.HeaderField, hdr []byte, data mem.BufferSlice, end bool) error {
 	var cur dataCursor
 	cur.reset(hdr, data)
 	c := s.c
-	if cur.left == 0 {
-		if !end {
-			return nil
+	if hf != nil || cur.left == 0 {
+		n := 0
+		if cur.left > 0 {
+			n = c.tryQuota(s, cur.left)
 		}
 		if err := c.w.lock(); err != nil {
 			return c.writeFailed(err)
 		}
-		c.w.data(s.id, &cur, 0, true)
-		return c.writeFailed(c.w.unlock())
+		if hf != nil {
+			c.w.headers(s.id, hf, false)
+		}
+		if n > 0 || (cur.left == 0 && end) {
+			c.w.data(s.id, &cur, n, end && cur.left == n)
+		}
+		if err := c.w.unlock(); err != nil {
+			return c.writeFailed(err)
+		}
 	}
 	for cur.left > 0 {
 		n, err := c.acquireQuota(s, cur.left)

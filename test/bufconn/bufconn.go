@@ -1,5 +1,6 @@
-// Package bufconn provides a net.Conn implemented by a buffer and related
-// dialing and listening functionality.
+// Package bufconn provides in-memory connections and a listener for them,
+// for tests that need a real net.Conn without the network. Each direction has
+// a fixed-size buffer; a writer blocks while it is full.
 package bufconn
 
 import (
@@ -11,8 +12,8 @@ import (
 	"time"
 )
 
-// Listener implements a net.Listener that creates local, buffered net.Conns
-// via its Accept and Dial method.
+// Listener is a net.Listener whose connections come from its own Dial
+// methods.
 type Listener struct {
 	sz        int
 	ch        chan net.Conn
@@ -32,8 +33,8 @@ func (timeoutError) Temporary() bool { return false }
 
 var errTimeout net.Error = timeoutError{}
 
-// Listen returns a Listener that can only be contacted by its own Dialers and
-// creates buffered connections between the two.
+// Listen returns a Listener whose connections buffer up to sz bytes in each
+// direction.
 func Listen(sz int) *Listener {
 	// A zero-sized buffer could never accept a byte, so every write would
 	// hang.
@@ -41,8 +42,7 @@ func Listen(sz int) *Listener {
 	return &Listener{sz: sz, ch: make(chan net.Conn), done: make(chan struct{})}
 }
 
-// Accept blocks until Dial is called, then returns a net.Conn for the server
-// half of the connection.
+// Accept waits for a Dial and returns the server end of the new connection.
 func (l *Listener) Accept() (net.Conn, error) {
 	select {
 	case <-l.done:
@@ -52,25 +52,24 @@ func (l *Listener) Accept() (net.Conn, error) {
 	}
 }
 
-// Close stops the listener.
+// Close stops the listener: pending and later Accept and Dial calls fail.
+// Connections already made are not affected.
 func (l *Listener) Close() error {
 	l.closeOnce.Do(func() { close(l.done) })
 	return nil
 }
 
-// Addr reports the address of the listener.
+// Addr returns a placeholder address, "bufconn".
 func (l *Listener) Addr() net.Addr { return addr{} }
 
-// Dial creates an in-memory full-duplex network connection, unblocks Accept by
-// providing it the server half of the connection, and returns the client half
-// of the connection.
+// Dial is DialContext with a background context.
 func (l *Listener) Dial() (net.Conn, error) {
 	return l.DialContext(context.Background())
 }
 
-// DialContext creates an in-memory full-duplex network connection, unblocks
-// Accept by providing it the server half of the connection, and returns the
-// client half of the connection. If ctx is Done, returns ctx.Err()
+// DialContext makes a connection, hands its server end to Accept and
+// returns the client end. It waits for an Accept and fails with ctx.Err()
+// if ctx is done first.
 func (l *Listener) DialContext(ctx context.Context) (net.Conn, error) {
 	toServer, toClient := newPipe(l.sz), newPipe(l.sz)
 	select {
