@@ -24,6 +24,7 @@ type callInfo struct {
 	contentSubtype string
 	codec          encoding.CodecV2
 	compressorName string
+	authority      string
 	onFinish       []func(error)
 }
 
@@ -396,6 +397,35 @@ func (o CustomCodecCallOption) after(*callInfo, *callResult) {}
 // Deprecated: use ForceCodec instead.
 func CallCustomCodec(codec Codec) CallOption {
 	return CustomCodecCallOption{Codec: codec}
+}
+
+// AuthorityOverrideCallOption is a CallOption that indicates the HTTP/2
+// :authority header value to use for the call.
+//
+// # Experimental
+//
+// Notice: This type is EXPERIMENTAL and may be changed or removed in a later
+// release.
+type AuthorityOverrideCallOption struct {
+	Authority string
+}
+
+func (o AuthorityOverrideCallOption) before(c *callInfo) error {
+	c.authority = o.Authority
+	return nil
+}
+func (o AuthorityOverrideCallOption) after(*callInfo, *callResult) {}
+
+// CallAuthority returns a CallOption that sets the HTTP/2 :authority header
+// of an RPC to the specified value. When using CallAuthority, the credentials
+// in use must implement the AuthorityValidator interface.
+//
+// # Experimental
+//
+// Notice: This API is EXPERIMENTAL and may be changed or removed in a later
+// release.
+func CallAuthority(authority string) CallOption {
+	return AuthorityOverrideCallOption{Authority: authority}
 }
 
 // OnFinishCallOption is CallOption that indicates a callback to be called

@@ -151,6 +151,9 @@ func (cs *clientStream) start(md metadata.MD) error {
 		if cs.hdr.Metadata, err = cs.outgoingMetadata(t, md); err != nil {
 			return err
 		}
+		if err := cs.overrideAuthority(t); err != nil {
+			return err
+		}
 		s, err := t.NewStream(cs.ctx, cs.hdr)
 		if err == nil {
 			cs.t, cs.s = t, s
@@ -162,6 +165,29 @@ func (cs *clientStream) start(md metadata.MD) error {
 		}
 		cs.cc.ac.retire(t)
 	}
+}
+
+// overrideAuthority applies CallAuthority once the connection's credentials
+// have agreed to it.
+func (cs *clientStream) overrideAuthority(t *transport.ClientTransport) error {
+	a := cs.ci.authority
+	if a == "" {
+		return nil
+	}
+	ai := t.Peer().AuthInfo
+	v, ok := ai.(credentials.AuthorityValidator)
+	if !ok {
+		authType := "<nil>"
+		if ai != nil {
+			authType = ai.AuthType()
+		}
+		return status.Errorf(codes.Unavailable, "credentials type %q does not implement the AuthorityValidator interface, but authority override specified with CallAuthority call option", authType)
+	}
+	if err := v.ValidateAuthority(a); err != nil {
+		return status.Errorf(codes.Unavailable, "failed to validate authority %q : %v", a, err)
+	}
+	cs.hdr.Host = a
+	return nil
 }
 
 // outgoingMetadata adds the per-RPC credentials' metadata to the caller's.

@@ -289,6 +289,22 @@ func WithInitialConnWindowSize(s int32) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.initialConnWindowSize = s })
 }
 
+// WithStaticStreamWindowSize returns a DialOption which sets the initial
+// stream window size to the value provided and disables dynamic flow
+// control. This implementation has no dynamic flow control yet, so this is
+// WithInitialWindowSize.
+func WithStaticStreamWindowSize(s int32) DialOption {
+	return WithInitialWindowSize(s)
+}
+
+// WithStaticConnWindowSize returns a DialOption which sets the initial
+// connection window size to the value provided and disables dynamic flow
+// control. This implementation has no dynamic flow control yet, so this is
+// WithInitialConnWindowSize.
+func WithStaticConnWindowSize(s int32) DialOption {
+	return WithInitialConnWindowSize(s)
+}
+
 // WithWriteBufferSize determines how much data can be batched before doing a
 // write on the wire. The default value for this buffer is 32KB. Zero or
 // negative values will disable the write buffer such that each write will be
