@@ -12,7 +12,6 @@ import (
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/internal/grpcutil"
 	"google.golang.org/grpc/internal/transport"
-	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
@@ -72,12 +71,28 @@ type clientStream struct {
 	recvCompress string
 	numRecv      int
 
+	// mayRetry lets a failure that the server never processed end this
+	// attempt quietly (no OnFinish, no call option results) so that the
+	// caller can run the RPC again; unprocessed is then set.
+	mayRetry    bool
+	unprocessed bool
+
 	mu       sync.Mutex
 	finished bool
 	err      error // the RPC's status once finished (nil = OK)
 }
 
-func newClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, method string, opts ...CallOption) (_ ClientStream, err error) {
+func newClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, method string, opts ...CallOption) (ClientStream, error) {
+	cs, err := startClientStream(ctx, desc, cc, method, false, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return cs, nil
+}
+
+// startClientStream opens the stream of one RPC. mayRetry allows a
+// transparent retry of a unary RPC (see invoke).
+func startClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, method string, mayRetry bool, opts ...CallOption) (_ *clientStream, err error) {
 	ci := defaultCallInfo()
 	for _, o := range opts {
 		if err := o.before(ci); err != nil {
@@ -102,28 +117,36 @@ func newClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, meth
 	if err := ci.setCodec(); err != nil {
 		return nil, err
 	}
+	// UseCompressor wins over the deprecated WithCompressor.
 	var comp encoding.Compressor
-	if name := ci.compressorName; name != "" && name != encoding.Identity {
-		if comp = encoding.GetCompressor(name); comp == nil {
-			return nil, status.Errorf(codes.Internal, "grpc: Compressor is not installed for requested grpc-encoding %q", name)
+	sendCompress := ci.compressorName
+	if sendCompress != "" {
+		if sendCompress != encoding.Identity {
+			if comp = encoding.GetCompressor(sendCompress); comp == nil {
+				return nil, status.Errorf(codes.Internal, "grpc: Compressor is not installed for requested grpc-encoding %q", sendCompress)
+			}
 		}
+	} else if cp := cc.dopts.compressorV0; cp != nil {
+		sendCompress = cp.Type()
+		comp = newLegacyCompressor(cp)
 	}
 
 	sctx, cancel := context.WithCancel(ctx)
 	cs := &clientStream{
-		cc:     cc,
-		desc:   desc,
-		method: method,
-		ci:     ci,
-		opts:   opts,
-		comp:   comp,
-		ctx:    sctx,
-		cancel: cancel,
+		cc:       cc,
+		desc:     desc,
+		method:   method,
+		ci:       ci,
+		opts:     opts,
+		comp:     comp,
+		ctx:      sctx,
+		cancel:   cancel,
+		mayRetry: mayRetry,
 		hdr: &transport.CallHdr{
 			Method:         method,
 			ContentSubtype: ci.contentSubtype,
-			SendCompress:   ci.compressorName,
-			AcceptCompress: acceptEncoding(),
+			SendCompress:   sendCompress,
+			AcceptCompress: acceptEncoding(sendCompress),
 		},
 	}
 	if err := cs.start(md); err != nil {
@@ -134,9 +157,14 @@ func newClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, meth
 	return cs, nil
 }
 
-// acceptEncoding advertises every registered compressor, as grpc-go does.
-func acceptEncoding() string {
-	return strings.Join(grpcutil.RegisteredCompressorNames, ",")
+// acceptEncoding advertises every registered compressor, as grpc-go does,
+// plus the one used for sending if it is a legacy one (WithCompressor).
+func acceptEncoding(sendCompress string) string {
+	names := grpcutil.RegisteredCompressorNames
+	if sendCompress != "" && sendCompress != encoding.Identity && !grpcutil.IsCompressorNameRegistered(sendCompress) {
+		names = append(names[:len(names):len(names)], sendCompress)
+	}
+	return strings.Join(names, ",")
 }
 
 // start opens the transport stream. A stream that a transport refused before
@@ -381,15 +409,14 @@ func (cs *clientStream) recvOne(m any) error {
 		}
 		cs.recvCompress = cs.s.RecvCompress()
 	}
-	var err error
-	if m == nil {
-		var data mem.BufferSlice
-		data, err = recvMsg(cs.s, cs.recvCompress, cs.ci.maxRecvSize)
-		if err == nil {
-			data.Free()
+	data, err := recvMsgWithDecompressor(cs.s, cs.recvCompress, cs.ci.maxRecvSize, cs.cc.dopts.decompressorV0)
+	if err == nil {
+		if m != nil {
+			if uerr := cs.ci.codec.Unmarshal(data, m); uerr != nil {
+				err = status.Errorf(codes.Internal, "grpc: failed to unmarshal the received message: %v", uerr)
+			}
 		}
-	} else {
-		err = recvAndDecode(cs.s, cs.ci.codec, cs.recvCompress, cs.ci.maxRecvSize, m)
+		data.Free()
 	}
 	if err == nil {
 		return nil
@@ -446,6 +473,11 @@ func (cs *clientStream) finish(err error) {
 	}
 	if err != nil {
 		cs.s.Close(err)
+	}
+	if err != nil && cs.mayRetry && cs.s.Unprocessed() && !cs.s.BytesReceived() && cs.cc.ctx.Err() == nil && cs.ctx.Err() == nil {
+		cs.unprocessed = true
+		cs.cancel()
+		return
 	}
 	res := &callResult{peer: cs.t.Peer()}
 	// Headers and trailers are only final once the stream is done; a stream

@@ -53,6 +53,9 @@ type dialOptions struct {
 	keepalive             keepalive.ClientParameters
 	maxHeaderListSize     *uint32
 
+	compressorV0   Compressor
+	decompressorV0 Decompressor
+
 	backoff           internalbackoff.Strategy
 	minConnectTimeout time.Duration
 
@@ -189,6 +192,29 @@ func WithMaxMsgSize(s int) DialOption {
 // supported throughout 1.x.
 func WithCodec(c Codec) DialOption {
 	return WithDefaultCallOptions(CallCustomCodec(c))
+}
+
+// WithCompressor returns a DialOption which sets a Compressor to use for
+// message compression. It has lower priority than the compressor set by the
+// UseCompressor CallOption.
+//
+// Deprecated: use UseCompressor instead. Will be supported throughout 1.x.
+func WithCompressor(cp Compressor) DialOption {
+	return funcDialOption(func(o *dialOptions) { o.compressorV0 = cp })
+}
+
+// WithDecompressor returns a DialOption which sets a Decompressor to use for
+// incoming message decompression. If incoming response messages are encoded
+// using the decompressor's Type(), it will be used. Otherwise, the message
+// encoding will be used to look up the compressor registered via
+// encoding.RegisterCompressor, which will then be used to decompress the
+// message. If no compressor is registered for the encoding, an Unimplemented
+// status error will be returned.
+//
+// Deprecated: use encoding.RegisterCompressor instead. Will be supported
+// throughout 1.x.
+func WithDecompressor(dc Decompressor) DialOption {
+	return funcDialOption(func(o *dialOptions) { o.decompressorV0 = dc })
 }
 
 // WithUnaryInterceptor returns a DialOption that specifies the interceptor

@@ -126,9 +126,24 @@ func compress(comp encoding.Compressor, in mem.BufferSlice) (mem.BufferSlice, er
 // It returns io.EOF only when the stream ended cleanly between messages; the
 // size limit is enforced from the prefix before any of the body is read.
 func recvMsg(r messageReader, recvCompress string, maxRecv int) (mem.BufferSlice, error) {
+	var comp encoding.Compressor
+	if recvCompress != "" && recvCompress != encoding.Identity {
+		comp = encoding.GetCompressor(recvCompress)
+	}
+	body, flag, err := recvRaw(r, recvCompress, maxRecv, comp != nil)
+	if err != nil || flag == compressionNone {
+		return body, err
+	}
+	defer body.Free()
+	return decompress(comp, body, maxRecv)
+}
+
+// recvRaw reads one message without decompressing it and returns its body
+// and flag. canDecompress says whether the caller can handle recvCompress.
+func recvRaw(r messageReader, recvCompress string, maxRecv int, canDecompress bool) (mem.BufferSlice, byte, error) {
 	prefix, err := r.Read(headerLen)
 	if err != nil {
-		return nil, unexpectedEOFToInternal(err)
+		return nil, 0, unexpectedEOFToInternal(err)
 	}
 	var hdr [headerLen]byte
 	prefix.CopyTo(hdr[:])
@@ -136,24 +151,22 @@ func recvMsg(r messageReader, recvCompress string, maxRecv int) (mem.BufferSlice
 
 	length := binary.BigEndian.Uint32(hdr[1:])
 	if uint64(length) > uint64(maxInt) {
-		return nil, status.Errorf(codes.ResourceExhausted, "grpc: received message larger than max length allowed on current machine (%d vs. %d)", length, maxInt)
+		return nil, 0, status.Errorf(codes.ResourceExhausted, "grpc: received message larger than max length allowed on current machine (%d vs. %d)", length, maxInt)
 	}
 	if int(length) > maxRecv {
-		return nil, status.Errorf(codes.ResourceExhausted, "grpc: received message larger than max (%d vs. %d)", length, maxRecv)
+		return nil, 0, status.Errorf(codes.ResourceExhausted, "grpc: received message larger than max (%d vs. %d)", length, maxRecv)
 	}
-
-	var comp encoding.Compressor
 	switch hdr[0] {
 	case compressionNone:
 	case compressionMade:
 		if recvCompress == "" || recvCompress == encoding.Identity {
-			return nil, status.Error(codes.Internal, "grpc: compressed flag set with identity or empty encoding")
+			return nil, 0, status.Error(codes.Internal, "grpc: compressed flag set with identity or empty encoding")
 		}
-		if comp = encoding.GetCompressor(recvCompress); comp == nil {
-			return nil, status.Errorf(codes.Unimplemented, "grpc: Decompressor is not installed for grpc-encoding %q", recvCompress)
+		if !canDecompress {
+			return nil, 0, status.Errorf(codes.Unimplemented, "grpc: Decompressor is not installed for grpc-encoding %q", recvCompress)
 		}
 	default:
-		return nil, status.Errorf(codes.Internal, "grpc: received unexpected payload format %d", hdr[0])
+		return nil, 0, status.Errorf(codes.Internal, "grpc: received unexpected payload format %d", hdr[0])
 	}
 
 	var body mem.BufferSlice
@@ -165,16 +178,12 @@ func recvMsg(r messageReader, recvCompress string, maxRecv int) (mem.BufferSlice
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			return nil, unexpectedEOFToInternal(err)
+			return nil, 0, unexpectedEOFToInternal(err)
 		}
 		body = append(body, part...)
 		remaining -= n
 	}
-	if comp == nil {
-		return body, nil
-	}
-	defer body.Free()
-	return decompress(comp, body, maxRecv)
+	return body, hdr[0], nil
 }
 
 func decompress(comp encoding.Compressor, in mem.BufferSlice, maxRecv int) (mem.BufferSlice, error) {
@@ -213,7 +222,13 @@ func unexpectedEOFToInternal(err error) error {
 
 // recvAndDecode reads one message and unmarshals it into m.
 func recvAndDecode(r messageReader, codec encoding.CodecV2, recvCompress string, maxRecv int, m any) error {
-	data, err := recvMsg(r, recvCompress, maxRecv)
+	return recvAndDecodeWithDecompressor(r, codec, recvCompress, maxRecv, nil, m)
+}
+
+// recvAndDecodeWithDecompressor is recvAndDecode with an optional legacy
+// Decompressor (see recvMsgWithDecompressor).
+func recvAndDecodeWithDecompressor(r messageReader, codec encoding.CodecV2, recvCompress string, maxRecv int, dc Decompressor, m any) error {
+	data, err := recvMsgWithDecompressor(r, recvCompress, maxRecv, dc)
 	if err != nil {
 		return err
 	}

@@ -25,8 +25,8 @@ var ErrServerStopped = errors.New("grpc: the server has been stopped")
 // logs fatally (exiting the process). Tests replace it to observe the call.
 var registrationFatalf = grpclog.Fatalf
 
-// serverMinWindowSize is the HTTP/2 default window; smaller configured windows are
-// ignored, as in grpc-go.
+// serverMinWindowSize is the HTTP/2 default window; smaller configured
+// windows are ignored, as in grpc-go.
 const serverMinWindowSize = 65535
 
 // serviceInfo is a registered service.
@@ -84,14 +84,13 @@ func NewServer(opt ...ServerOption) *Server {
 	return s
 }
 
-// RegisterService registers a service and its implementation. It must be
-// called before Serve. If impl is non-nil it must implement
-// desc.HandlerType; violating either rule, or registering a service name
-// twice, is fatal.
-func (s *Server) RegisterService(sd *ServiceDesc, impl any) {
-	if impl != nil {
+// RegisterService registers a service and its implementation ss. It must be
+// called before Serve. If ss is non-nil it must implement sd.HandlerType;
+// violating either rule, or registering a service name twice, is fatal.
+func (s *Server) RegisterService(sd *ServiceDesc, ss any) {
+	if ss != nil {
 		ht := reflect.TypeOf(sd.HandlerType).Elem()
-		it := reflect.TypeOf(impl)
+		it := reflect.TypeOf(ss)
 		if !it.Implements(ht) {
 			registrationFatalf("grpc: Server.RegisterService found the handler of type %v that does not satisfy %v", it, ht)
 			return
@@ -107,7 +106,7 @@ func (s *Server) RegisterService(sd *ServiceDesc, impl any) {
 		registrationFatalf("grpc: Server.RegisterService found duplicate service registration for %q", sd.ServiceName)
 		return
 	}
-	info := &serviceInfo{impl: impl, streams: make(map[string]*StreamDesc), mdata: sd.Metadata}
+	info := &serviceInfo{impl: ss, streams: make(map[string]*StreamDesc), mdata: sd.Metadata}
 	for i := range sd.Methods {
 		md := &sd.Methods[i]
 		info.streams[md.MethodName] = &StreamDesc{StreamName: md.MethodName, Handler: s.unaryHandler(md)}
@@ -292,9 +291,6 @@ func (s *Server) transportOptions(authInfo credentials.AuthInfo) transport.Serve
 	if o.WriteBufferSize <= 0 {
 		o.WriteBufferSize = -1
 	}
-	if o.ReadBufferSize <= 0 {
-		o.ReadBufferSize = -1
-	}
 	return o
 }
 
@@ -383,14 +379,21 @@ func splitMethodName(full string) (service, method string, ok bool) {
 func (s *Server) processRPC(stream *transport.ServerStream, info *serviceInfo, sd *StreamDesc) {
 	ss := newServerStream(stream, sd, s.streamCodec(stream.ContentSubtype()), s.opts.maxRecvMsgSize, s.opts.maxSendMsgSize)
 
-	if rc := stream.RecvCompress(); rc != "" && rc != encoding.Identity {
-		if encoding.GetCompressor(rc) == nil {
-			stream.WriteStatus(status.Newf(codes.Unimplemented, "grpc: Decompressor is not installed for grpc-encoding %q", rc))
-			return
-		}
+	rc := stream.RecvCompress()
+	if dc := s.opts.dc; dc != nil && dc.Type() == rc {
+		ss.dc = dc
+	} else if rc != "" && rc != encoding.Identity && encoding.GetCompressor(rc) == nil {
+		stream.WriteStatus(status.Newf(codes.Unimplemented, "grpc: Decompressor is not installed for grpc-encoding %q", rc))
+		return
+	}
+	// Nothing was sent yet, so setSendCompress cannot fail here.
+	if cp := s.opts.cp; cp != nil {
+		ss.ts.setSendCompress(cp.Type())
+		ss.compName, ss.comp = cp.Type(), newLegacyCompressor(cp)
+	} else if rc != "" && rc != encoding.Identity && encoding.GetCompressor(rc) != nil {
 		// Reply with the encoding the client used, unless the handler picks
 		// another with SetSendCompressor.
-		ss.ts.setSendCompress(rc) // cannot fail: nothing was sent yet
+		ss.ts.setSendCompress(rc)
 	}
 
 	var srv any

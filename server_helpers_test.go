@@ -132,19 +132,22 @@ func dialRawTransport(t *testing.T, addr string, onGoAway func()) *transport.Cli
 
 // rpcResult is what a client learns from one RPC.
 type rpcResult struct {
-	replies  []string
-	header   metadata.MD
-	trailer  metadata.MD
-	encoding string
-	err      error // the final status as an error (nil for OK)
+	replies      []string
+	header       metadata.MD
+	trailer      metadata.MD
+	encoding     string
+	trailersOnly bool
+	err          error // the final status as an error (nil for OK)
 }
 
 // callOpts tweaks how rawInvoke sends its requests.
 type callOpts struct {
 	md       metadata.MD
-	compress string   // grpc-encoding for requests (messages compressed when set)
-	accept   string   // grpc-accept-encoding
-	rawMsgs  [][]byte // already framed messages sent instead of the requests
+	compress string              // grpc-encoding for requests (messages compressed when set)
+	accept   string              // grpc-accept-encoding
+	rawMsgs  [][]byte            // already framed messages sent instead of the requests
+	comp     encoding.Compressor // overrides the registry lookup of compress
+	dc       Decompressor        // legacy decompressor for the responses
 }
 
 // rawInvoke sends reqs (half-closing afterwards) and reads every reply and the
@@ -159,6 +162,9 @@ func rawInvoke(ctx context.Context, ct *transport.ClientTransport, method string
 	var comp encoding.Compressor
 	if o.compress != "" {
 		comp = encoding.GetCompressor(o.compress)
+	}
+	if o.comp != nil {
+		comp = o.comp
 	}
 	for _, r := range reqs {
 		hdr, data, err := prepareMsg(codec, comp, wrapperspb.String(r), 1<<30)
@@ -180,9 +186,10 @@ func rawInvoke(ctx context.Context, ct *transport.ClientTransport, method string
 	var res rpcResult
 	res.header, _ = cs.Header()
 	res.encoding = cs.RecvCompress()
+	res.trailersOnly = cs.TrailersOnly()
 	for {
 		var reply wrapperspb.StringValue
-		err := recvAndDecode(cs, codec, cs.RecvCompress(), 1<<30, &reply)
+		err := recvAndDecodeWithDecompressor(cs, codec, cs.RecvCompress(), 1<<30, o.dc, &reply)
 		if err == io.EOF {
 			break
 		}

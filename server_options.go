@@ -21,6 +21,8 @@ const (
 type serverOptions struct {
 	creds                 credentials.TransportCredentials
 	codec                 encoding.CodecV2 // nil: chosen per stream from the content-subtype
+	cp                    Compressor
+	dc                    Decompressor
 	unaryInt              UnaryServerInterceptor
 	streamInt             StreamServerInterceptor
 	chainUnaryInts        []UnaryServerInterceptor
@@ -76,8 +78,9 @@ func WriteBufferSize(s int) ServerOption {
 }
 
 // ReadBufferSize sets the size of the buffer used to read from the
-// connection. The default is 32 KiB; zero or a negative value disables the
-// read buffer.
+// connection; the default is 32 KiB. grpc-go reads unbuffered for zero or a
+// negative value; this implementation always buffers reads and uses the
+// default size then.
 func ReadBufferSize(s int) ServerOption {
 	return funcServerOption(func(o *serverOptions) { o.readBufferSize = s })
 }
@@ -149,6 +152,24 @@ func ForceServerCodec(codec encoding.Codec) ServerOption {
 // later release.
 func ForceServerCodecV2(codecV2 encoding.CodecV2) ServerOption {
 	return funcServerOption(func(o *serverOptions) { o.codec = codecV2 })
+}
+
+// RPCCompressor makes the server compress every response with cp, whatever
+// the request used.
+//
+// Deprecated: register the compressor with encoding.RegisterCompressor; the
+// server then answers with the compression of each request.
+func RPCCompressor(cp Compressor) ServerOption {
+	return funcServerOption(func(o *serverOptions) { o.cp = cp })
+}
+
+// RPCDecompressor makes the server decompress requests whose grpc-encoding
+// is dc.Type() with dc.
+//
+// Deprecated: register the compressor with encoding.RegisterCompressor
+// instead.
+func RPCDecompressor(dc Decompressor) ServerOption {
+	return funcServerOption(func(o *serverOptions) { o.dc = dc })
 }
 
 // MaxMsgSize sets the largest message the server accepts, in bytes.

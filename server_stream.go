@@ -16,13 +16,15 @@ import (
 // serverTransportStream is the ServerTransportStream placed in handler
 // contexts. It wraps the transport stream to remember the response
 // compressor, which SetSendCompressor may change while the handler runs, and
-// whether the headers are gone (after which the compressor is fixed).
+// the header state: whether headers are gone (after which the compressor is
+// fixed) and whether header metadata is waiting to be sent.
 type serverTransportStream struct {
 	*transport.ServerStream
 
 	mu           sync.Mutex
 	sendCompress string
 	headerSent   bool
+	headerMD     bool
 }
 
 var errSendCompressAfterHeaders = errors.New("transport: set send compressor called after headers sent or stream done")
@@ -46,6 +48,18 @@ func (ts *serverTransportStream) headersGoing() string {
 	return ts.sendCompress
 }
 
+// SetHeader overrides the transport's to note that header metadata is
+// pending.
+func (ts *serverTransportStream) SetHeader(md metadata.MD) error {
+	err := ts.ServerStream.SetHeader(md)
+	if err == nil && md.Len() > 0 {
+		ts.mu.Lock()
+		ts.headerMD = true
+		ts.mu.Unlock()
+	}
+	return err
+}
+
 // SendHeader overrides the transport's to record that headers were sent.
 func (ts *serverTransportStream) SendHeader(md metadata.MD) error {
 	ts.headersGoing()
@@ -53,8 +67,17 @@ func (ts *serverTransportStream) SendHeader(md metadata.MD) error {
 }
 
 // WriteStatus overrides the transport's to record that headers were sent.
+// Like grpc-go, it sends header metadata set by the handler in a HEADERS
+// frame of its own rather than folding it into a trailers-only response, so
+// clients see it as headers.
 func (ts *serverTransportStream) WriteStatus(st *status.Status) error {
-	ts.headersGoing()
+	ts.mu.Lock()
+	separate := !ts.headerSent && ts.headerMD
+	ts.headerSent = true
+	ts.mu.Unlock()
+	if separate {
+		ts.ServerStream.SendHeader(nil)
+	}
 	return ts.ServerStream.WriteStatus(st)
 }
 
@@ -65,6 +88,7 @@ type serverStream struct {
 	ts    *serverTransportStream
 	desc  *StreamDesc
 	codec encoding.CodecV2
+	dc    Decompressor // legacy RPCDecompressor matching the request, or nil
 
 	maxRecv, maxSend int
 
@@ -98,7 +122,7 @@ func (ss *serverStream) SetHeader(md metadata.MD) error {
 	if err := validateMetadata(md); err != nil {
 		return status.Error(codes.Internal, err.Error())
 	}
-	return toServerRPCErr(ss.st.SetHeader(md))
+	return toServerRPCErr(ss.ts.SetHeader(md))
 }
 
 func (ss *serverStream) SendHeader(md metadata.MD) error {
@@ -146,7 +170,7 @@ func (ss *serverStream) RecvMsg(m any) (err error) {
 		}
 	}()
 	rc := ss.st.RecvCompress()
-	if err := recvAndDecode(ss.st, ss.codec, rc, ss.maxRecv, m); err != nil {
+	if err := recvAndDecodeWithDecompressor(ss.st, ss.codec, rc, ss.maxRecv, ss.dc, m); err != nil {
 		if err == io.EOF {
 			if !ss.desc.ClientStreams && !ss.recvFirstMsg {
 				return status.Error(codes.Internal, "cardinality violation: received no request message from non-client-streaming RPC")
@@ -159,7 +183,7 @@ func (ss *serverStream) RecvMsg(m any) (err error) {
 	if ss.desc.ClientStreams {
 		return nil
 	}
-	extra, err := recvMsg(ss.st, rc, ss.maxRecv)
+	extra, err := recvMsgWithDecompressor(ss.st, rc, ss.maxRecv, ss.dc)
 	if err == io.EOF {
 		return nil
 	}

@@ -650,6 +650,7 @@ func TestStopDoesNotWaitForSilentConn(t *testing.T) {
 }
 
 func TestRegisterServiceMisuse(t *testing.T) {
+	defer leakcheck.Check(t)
 	var msgs []string
 	old := registrationFatalf
 	registrationFatalf = func(format string, args ...any) { msgs = append(msgs, fmt.Sprintf(format, args...)) }
@@ -725,4 +726,42 @@ func TestStopAbortsGracefulStop(t *testing.T) {
 	if err := <-ts.serveErr; err != nil {
 		t.Fatalf("Serve returned %v", err)
 	}
+}
+
+func TestHeaderMetadataWithoutMessages(t *testing.T) {
+	defer leakcheck.Check(t)
+	impl := &echoServer{bidi: func(s BidiStreamingServer[wrapperspb.StringValue, wrapperspb.StringValue]) error {
+		if len(metadataFrom(s.Context()).Get("with-header")) > 0 {
+			s.SetHeader(metadata.Pairs("x-h", "1"))
+		}
+		s.SetTrailer(metadata.Pairs("x-t", "2"))
+		for {
+			if _, err := s.Recv(); err != nil {
+				return status.Error(codes.Aborted, "done")
+			}
+		}
+	}}
+	ts := startEchoServer(t, impl)
+	defer ts.stop(t)
+	ct := dialRawTransport(t, ts.addr, nil)
+	defer ct.Close(errors.New("test done"))
+	ctx := srvTestCtx(t)
+
+	// Header metadata travels in its own HEADERS frame, as in grpc-go.
+	res := rawInvoke(ctx, ct, "/grpc.test.Echo/Bidi", nil, callOpts{md: metadata.Pairs("with-header", "y")})
+	wantSrvCode(t, res.err, codes.Aborted, "done")
+	if res.trailersOnly || len(res.header.Get("x-h")) != 1 || len(res.trailer.Get("x-t")) != 1 || len(res.trailer.Get("x-h")) != 0 {
+		t.Fatalf("with header metadata: %+v", res)
+	}
+	// Without it the response is trailers-only.
+	res = rawInvoke(ctx, ct, "/grpc.test.Echo/Bidi", nil, callOpts{})
+	wantSrvCode(t, res.err, codes.Aborted, "done")
+	if !res.trailersOnly || len(res.trailer.Get("x-t")) != 1 {
+		t.Fatalf("without header metadata: %+v", res)
+	}
+}
+
+func metadataFrom(ctx context.Context) metadata.MD {
+	md, _ := metadata.FromIncomingContext(ctx)
+	return md
 }

@@ -43,7 +43,7 @@ func buildPeers(dir string) error {
 		"google.golang.org/grpc/interop/server",
 		"./extrasclient", "./extrasserver")
 	cmd.Dir = "grpcgo"
-	cmd.Env = append(os.Environ(), "GOWORK=off", "GOFLAGS=-mod=readonly")
+	cmd.Env = append(os.Environ(), "GOWORK=off")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("%v\n%s", err, out)
 	}

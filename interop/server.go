@@ -48,17 +48,19 @@ func (s *testServer) EmptyCall(context.Context, *testpb.Empty) (*testpb.Empty, e
 }
 
 func (s *testServer) UnaryCall(ctx context.Context, in *testpb.SimpleRequest) (*testpb.SimpleResponse, error) {
-	if err := echoMetadata(ctx, func(md metadata.MD) error { return grpc.SendHeader(ctx, md) },
-		func(md metadata.MD) error { return grpc.SetTrailer(ctx, md) }); err != nil {
-		return nil, err
-	}
 	if in.GetExpectCompressed().GetValue() && !requestCompressed(ctx) {
 		return nil, status.Error(codes.InvalidArgument, "expected a compressed request")
 	}
+	// The compressor goes in the response headers, so it must be chosen
+	// before echoMetadata sends them.
 	if in.GetResponseCompressed().GetValue() {
 		if err := grpc.SetSendCompressor(ctx, gzip.Name); err != nil {
 			return nil, status.Errorf(codes.Internal, "cannot compress the response: %v", err)
 		}
+	}
+	if err := echoMetadata(ctx, func(md metadata.MD) error { return grpc.SendHeader(ctx, md) },
+		func(md metadata.MD) error { return grpc.SetTrailer(ctx, md) }); err != nil {
+		return nil, err
 	}
 	if err := s.echoStatus(in.GetResponseStatus()); err != nil {
 		return nil, err

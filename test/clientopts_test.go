@@ -46,6 +46,13 @@ func TestUserAgentAndAuthority(t *testing.T) {
 	if a := md.Get(":authority"); len(a) != 1 || a[0] != "svc.example.com" {
 		t.Errorf(":authority %q", a)
 	}
+	// CallAuthority overrides it per call (insecure credentials allow any).
+	if _, err := e.client.Unary(ctx, &testpb.Request{}, grpc.CallAuthority("call.example.com")); err != nil {
+		t.Fatal(err)
+	}
+	if a := (<-got).Get(":authority"); len(a) != 1 || a[0] != "call.example.com" {
+		t.Errorf("CallAuthority: :authority %q", a)
+	}
 }
 
 type tokenCreds struct {

@@ -54,3 +54,26 @@ func TestCompressionBothWays(t *testing.T) {
 		t.Fatalf("compressed %d and decompressed %d messages, want 2 and 2", c, d)
 	}
 }
+
+func TestLegacyCompressorDialOptions(t *testing.T) {
+	defer leakcheck.Check(t)
+	e := newEnv(t, nil, nil, grpc.WithCompressor(grpc.NewGZIPCompressor()), grpc.WithDecompressor(grpc.NewGZIPDecompressor()))
+	defer e.stop()
+	ctx, cancel := testCtx(t)
+	defer cancel()
+	resp, err := e.client.Unary(ctx, &testpb.Request{Payload: payload(50000), ResponseSize: 50000})
+	if err != nil {
+		t.Fatalf("Unary with WithCompressor(gzip): %v", err)
+	}
+	if len(resp.GetPayload().GetBody()) != 50000 {
+		t.Fatalf("got %d bytes", len(resp.GetPayload().GetBody()))
+	}
+	// UseCompressor takes priority over WithCompressor.
+	c0 := counting.compressed.Load()
+	if _, err := e.client.Unary(ctx, &testpb.Request{Payload: payload(100)}, grpc.UseCompressor("counting-gzip")); err != nil {
+		t.Fatal(err)
+	}
+	if counting.compressed.Load() == c0 {
+		t.Fatal("UseCompressor did not override WithCompressor")
+	}
+}

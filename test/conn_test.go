@@ -2,6 +2,7 @@ package test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -154,6 +155,11 @@ func TestGracefulStopDuringRPC(t *testing.T) {
 		t.Fatalf("in-flight RPC failed across GracefulStop: %v", err)
 	}
 	<-stopped
+	// The GOAWAY took the connection out of service: the channel is IDLE and
+	// a fail-fast RPC now fails to connect instead of using the old one.
+	waitForState(ctx, t, e.cc, connectivity.Idle)
+	_, err := e.client.Unary(ctx, &testpb.Request{})
+	wantCode(t, err, codes.Unavailable)
 }
 
 func TestGoAwayTransparentReconnect(t *testing.T) {
@@ -316,6 +322,39 @@ func TestDialWithBlock(t *testing.T) {
 	}
 }
 
+func TestDeprecatedDialerAndTimeout(t *testing.T) {
+	defer leakcheck.Check(t)
+	srv, lis, served := startServer(t, nil)
+	defer func() { srv.Stop(); <-served }()
+
+	dialed := make(chan string, 1)
+	dialer := func(addr string, timeout time.Duration) (net.Conn, error) {
+		select {
+		case dialed <- addr:
+		default:
+		}
+		return net.DialTimeout("tcp", addr, timeout)
+	}
+	cc, err := grpc.Dial(lis.Addr().String(), grpc.WithInsecure(), grpc.WithDialer(dialer), grpc.WithBlock(), grpc.WithTimeout(testTimeout))
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	defer cc.Close()
+	if got := <-dialed; got != lis.Addr().String() {
+		t.Fatalf("dialer got %q, want %q", got, lis.Addr().String())
+	}
+
+	// WithTimeout bounds a blocking Dial.
+	start := time.Now()
+	_, err = grpc.Dial(closedPort(t), grpc.WithInsecure(), grpc.WithBlock(), grpc.WithTimeout(100*time.Millisecond), fastReconnect)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("blocking Dial to a closed port = %v, want context.DeadlineExceeded", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("Dial took %v despite WithTimeout", d)
+	}
+}
+
 func TestBufconnContextDialer(t *testing.T) {
 	defer leakcheck.Check(t)
 	lis := bufconn.Listen(1 << 20)
@@ -467,6 +506,29 @@ func TestManyConcurrentBidiStreams(t *testing.T) {
 	for err := range errs {
 		if err != nil {
 			t.Fatalf("bidi stream: %v", err)
+		}
+	}
+}
+
+func TestServerMaxConcurrentStreams(t *testing.T) {
+	defer leakcheck.Check(t)
+	e := newEnv(t, nil, []grpc.ServerOption{grpc.MaxConcurrentStreams(2)})
+	defer e.stop()
+	ctx, cancel := testCtx(t)
+	defer cancel()
+
+	// Streams beyond the server's limit wait for a slot instead of failing.
+	const n = 20
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			_, err := e.client.Unary(ctx, &testpb.Request{Payload: payload(10)})
+			errs <- err
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Fatalf("RPC over a 2-stream limit: %v", err)
 		}
 	}
 }

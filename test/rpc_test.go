@@ -196,20 +196,42 @@ func TestMetadataRoundTrip(t *testing.T) {
 	}
 	check("unary", header, trailer)
 
+	// Headers that go out with the first response message.
 	stream, err := e.client.FullDuplex(ctx)
 	if err != nil {
 		t.Fatalf("FullDuplex: %v", err)
 	}
-	// The handler sends its headers only when it ends, after our CloseSend.
-	stream.CloseSend()
+	if err := stream.Send(&testpb.Request{}); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
 	h, err := stream.Header()
 	if err != nil {
+		t.Fatalf("Header: %v", err)
+	}
+	if _, err := stream.Recv(); err != nil {
+		t.Fatalf("Recv: %v", err)
+	}
+	stream.CloseSend()
+	if _, err := stream.Recv(); err != io.EOF {
+		t.Fatalf("Recv = %v, want io.EOF", err)
+	}
+	check("stream", h, stream.Trailer())
+
+	// A handler that set headers but sent no message: grpc-go's server still
+	// sends them in their own HEADERS frame before the trailers (not as a
+	// trailers-only response), so Header() returns them.
+	stream, err = e.client.FullDuplex(ctx)
+	if err != nil {
+		t.Fatalf("FullDuplex: %v", err)
+	}
+	stream.CloseSend()
+	if h, err = stream.Header(); err != nil {
 		t.Fatalf("Header: %v", err)
 	}
 	if _, err := stream.Recv(); err != io.EOF {
 		t.Fatalf("Recv = %v, want io.EOF", err)
 	}
-	check("stream", h, stream.Trailer())
+	check("stream without messages", h, stream.Trailer())
 }
 
 func TestStatusDetailsRoundTrip(t *testing.T) {
@@ -303,7 +325,9 @@ func TestDeadlineReachesServer(t *testing.T) {
 		if !s.ok {
 			t.Fatal("server handler saw no deadline")
 		}
-		if d := s.deadline.Sub(want); d > 50*time.Millisecond || d < -time.Second {
+		// The server's deadline is the client's plus transit time (grpc-timeout
+		// is relative), so it may only be later, and not by much.
+		if d := s.deadline.Sub(want); d > time.Second || d < -10*time.Millisecond {
 			t.Fatalf("server deadline %v differs from client deadline %v by %v", s.deadline, want, d)
 		}
 		if s.err == nil {
@@ -490,5 +514,47 @@ func TestOnFinishAndCallOptionsAfterFailure(t *testing.T) {
 	wantCode(t, err, codes.NotFound)
 	if len(calls) != 2 || calls[0] != nil || status.Code(calls[1]) != codes.NotFound {
 		t.Fatalf("OnFinish saw %v, want [nil NotFound]", calls)
+	}
+}
+
+func TestStreamContextAndCancel(t *testing.T) {
+	defer leakcheck.Check(t)
+	e := newEnv(t, nil, nil)
+	defer e.stop()
+	ctx, cancel := testCtx(t)
+	defer cancel()
+
+	stream, err := e.client.StreamingOutput(ctx, &testpb.Request{ResponseCount: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := peer.FromContext(stream.Context()); !ok || p.Addr.String() != e.addr {
+		t.Fatalf("stream context peer %v, want %s", p, e.addr)
+	}
+	for {
+		if _, err := stream.Recv(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The stream's context ends with the RPC.
+	select {
+	case <-stream.Context().Done():
+	case <-time.After(testTimeout):
+		t.Fatal("stream context not canceled after the RPC ended")
+	}
+
+	// Canceling an abandoned stream ends it with Canceled.
+	sctx, scancel := context.WithCancel(ctx)
+	bidi, err := e.client.FullDuplex(sctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scancel()
+	_, err = bidi.Recv()
+	wantCode(t, err, codes.Canceled)
+	if err := bidi.Send(&testpb.Request{}); err != io.EOF {
+		t.Fatalf("Send after cancel = %v, want io.EOF", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"strconv"
 	"sync"
 	"sync/atomic"
 
@@ -119,13 +120,17 @@ func (t *ClientTransport) NewStream(ctx context.Context, h *CallHdr) (*ClientStr
 	if err := ctx.Err(); err != nil {
 		return nil, &NewStreamError{Err: status.FromContextError(err).Err()}
 	}
+	hf := t.requestFields(ctx, h)
+	if limit, bad := t.headerListTooBig(hf); bad {
+		return nil, &NewStreamError{Err: status.Error(codes.Internal,
+			"header list size to send violates the maximum size ("+strconv.FormatUint(uint64(limit), 10)+" bytes) set by server")}
+	}
 	if err := t.reserveSlot(ctx); err != nil {
 		return nil, err
 	}
 	s := &ClientStream{ct: t, headerCh: make(chan struct{})}
 	s.cs = s
 	s.init(&t.h2conn, ctx)
-	hf := t.requestFields(ctx, h)
 
 	// The id is assigned under the write lock so ids rise on the wire.
 	if err := t.w.lock(); err != nil {
@@ -252,13 +257,11 @@ func (t *ClientTransport) GracefulClose() {
 }
 
 // Close closes the transport at once; active streams fail with Unavailable.
-// It returns after the reader and keepalive goroutines have exited.
+// It does not wait for the reader goroutine (it may be called from the
+// OnGoAway/OnClose callbacks, which run on it); that goroutine exits as
+// soon as its read fails on the closed connection.
 func (t *ClientTransport) Close(err error) {
 	t.close(err)
-	<-t.readerDone
-	if t.kaDone != nil {
-		<-t.kaDone
-	}
 }
 
 // close is Close without waiting, safe on the reader goroutine.

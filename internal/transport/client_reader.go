@@ -84,8 +84,7 @@ func (t *ClientTransport) handleFrame(f http2.Frame) error {
 		return t.handleSettings(f)
 	case *http2.PingFrame:
 		if !f.IsAck() {
-			data := f.Data
-			t.writeFailed(t.w.control(func(fr *http2.Framer) error { return fr.WritePing(true, data) }))
+			t.writePingAck(f.Data)
 		}
 	case *http2.WindowUpdateFrame:
 		return t.handleWindowUpdate(f)

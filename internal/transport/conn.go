@@ -45,6 +45,24 @@ type h2conn struct {
 	quotaCh    chan struct{}
 	peerWindow int64 // peer's SETTINGS_INITIAL_WINDOW_SIZE
 	peerMaxStr uint32
+	peerMaxHdr uint32 // peer's SETTINGS_MAX_HEADER_LIST_SIZE; 0 = unlimited
+}
+
+// headerListTooBig reports whether hf exceeds the peer's advertised
+// SETTINGS_MAX_HEADER_LIST_SIZE (RFC 9113 §6.5.2 size accounting), and
+// the limit.
+func (c *h2conn) headerListTooBig(hf []hpack.HeaderField) (uint32, bool) {
+	c.mu.Lock()
+	limit := c.peerMaxHdr
+	c.mu.Unlock()
+	if limit == 0 {
+		return 0, false
+	}
+	var n uint64
+	for _, f := range hf {
+		n += uint64(len(f.Name) + len(f.Value) + 32)
+	}
+	return limit, n > uint64(limit)
 }
 
 func (c *h2conn) initConn(nc net.Conn, wbuf, rbuf int, maxHdr *uint32, streamWin, connWin int32) {
@@ -115,6 +133,8 @@ func (c *h2conn) handleSettings(f *http2.SettingsFrame) error {
 			c.setPeerInitialWindow(s.Val)
 		case http2.SettingMaxConcurrentStreams:
 			c.peerMaxStr = s.Val
+		case http2.SettingMaxHeaderListSize:
+			c.peerMaxHdr = s.Val
 		case http2.SettingHeaderTableSize:
 			v := s.Val
 			tableSize = &v
@@ -129,12 +149,11 @@ func (c *h2conn) handleSettings(f *http2.SettingsFrame) error {
 		return newConnError(http2.ErrCodeProtocol, "invalid setting")
 	}
 	c.onSettings()
-	return c.w.control(func(fr *http2.Framer) error {
-		if tableSize != nil {
-			c.w.henc.SetMaxDynamicTableSizeLimit(*tableSize)
-		}
-		return fr.WriteSettingsAck()
-	})
+	ack := ctrlFrame{kind: ctrlSettingsAck}
+	if tableSize != nil {
+		ack = ctrlFrame{kind: ctrlSettingsAckTable, val: *tableSize}
+	}
+	return c.w.queue(ack)
 }
 
 // onSettings is overridden through a hook by the client to wake streams
@@ -146,15 +165,15 @@ func (c *h2conn) onSettings() {
 }
 
 func (c *h2conn) writeWindowUpdate(id, inc uint32) {
-	c.writeFailed(c.w.control(func(fr *http2.Framer) error {
-		return fr.WriteWindowUpdate(id, inc)
-	}))
+	c.writeFailed(c.w.queue(ctrlFrame{kind: ctrlWindowUpdate, id: id, val: inc}))
 }
 
 func (c *h2conn) writeRST(id uint32, code http2.ErrCode) {
-	c.writeFailed(c.w.control(func(fr *http2.Framer) error {
-		return fr.WriteRSTStream(id, code)
-	}))
+	c.writeFailed(c.w.queue(ctrlFrame{kind: ctrlRST, id: id, val: uint32(code)}))
+}
+
+func (c *h2conn) writePingAck(data [8]byte) {
+	c.writeFailed(c.w.queue(ctrlFrame{kind: ctrlPingAck, data: data}))
 }
 
 // writeFailed turns a write error into a transport failure and returns the

@@ -105,8 +105,8 @@ type request struct {
 	md             metadata.MD
 }
 
-func parseRequest(fields []hpack.HeaderField) *request {
-	r := &request{md: make(metadata.MD, len(fields))}
+func parseRequest(fields []hpack.HeaderField, r *request) {
+	r.md = make(metadata.MD, len(fields))
 	for _, f := range fields {
 		switch f.Name {
 		case "content-type":
@@ -163,7 +163,6 @@ func parseRequest(fields []hpack.HeaderField) *request {
 		}
 	}
 	delete(r.md, "host")
-	return r
 }
 
 // response is a parsed server response header block (headers or trailers).

@@ -12,9 +12,14 @@ const (
 	defaultServerKATimeout = 20 * time.Second
 	defaultMinPingTime     = 5 * time.Minute
 	defaultClientKATimeout = 20 * time.Second
-	minClientKATime        = 10 * time.Second
 	maxPingStrikes         = 2
 	infinity               = time.Duration(1<<63 - 1)
+)
+
+// Floors on keepalive intervals (grpc-go's); variables so tests can lower them.
+var (
+	minClientKATime = 10 * time.Second
+	minServerKATime = time.Second
 )
 
 var kaPing = [8]byte{'k', 'e', 'e', 'p', 'a', 'l', 'v', 'e'}
@@ -86,8 +91,7 @@ func (t *ServerTransport) onPing(f *http2.PingFrame) error {
 		t.Close(ConnectionError{Desc: "got too many pings from the client"})
 		return errClosed
 	}
-	data := f.Data
-	t.writeFailed(t.w.control(func(fr *http2.Framer) error { return fr.WritePing(true, data) }))
+	t.writePingAck(f.Data)
 	return nil
 }
 
@@ -135,7 +139,7 @@ func (t *ServerTransport) startKeepalive() {
 	if interval == 0 {
 		interval = defaultServerKATime
 	}
-	interval = max(interval, time.Second)
+	interval = max(interval, minServerKATime)
 	timeout := p.Timeout
 	if timeout == 0 {
 		timeout = defaultServerKATimeout

@@ -248,7 +248,8 @@ func (t *ServerTransport) onHeaders(f *http2.MetaHeadersFrame, handle func(*Serv
 		t.writeRST(id, http2.ErrCodeFrameSize)
 		return nil
 	}
-	r := parseRequest(f.Fields)
+	var r request
+	parseRequest(f.Fields, &r)
 	switch {
 	case len(r.md[":authority"]) > 1:
 		t.earlyAbort(id, r.contentSubtype, status.New(codes.Internal, "num values of :authority: "+

@@ -135,11 +135,28 @@ func (s *ServerStream) isFinished() bool {
 	return s.finished
 }
 
+// ErrHeaderListSizeLimitViolation is returned when response headers or
+// trailers exceed the client's SETTINGS_MAX_HEADER_LIST_SIZE; the stream is
+// reset with INTERNAL_ERROR.
+var ErrHeaderListSizeLimitViolation = status.Error(codes.Internal, "transport: trying to send header list size larger than the limit set by peer")
+
+// checkHeaderSize resets the stream if hf is too big for the client.
+func (s *ServerStream) checkHeaderSize(hf []hpack.HeaderField) error {
+	if _, bad := s.c.headerListTooBig(hf); bad {
+		s.st.finish(s, ErrHeaderListSizeLimitViolation, true, true, http2.ErrCodeInternal)
+		return ErrHeaderListSizeLimitViolation
+	}
+	return nil
+}
+
 // writeHeaderLocked sends the response HEADERS. Caller holds s.mu.
 func (s *ServerStream) writeHeaderLocked() error {
 	hf := s.headerFieldsLocked()
 	if s.isFinished() {
 		return s.doneErr()
+	}
+	if err := s.checkHeaderSize(hf); err != nil {
+		return err
 	}
 	return s.write(hf, nil, nil, false)
 }
@@ -159,7 +176,7 @@ func (s *ServerStream) Write(hdr []byte, data mem.BufferSlice) error {
 		hf := s.headerFieldsLocked()
 		if s.isFinished() {
 			err = errStreamDone
-		} else {
+		} else if err = s.checkHeaderSize(hf); err == nil {
 			err = s.write(hf, hdr, data, false)
 		}
 		s.mu.Unlock()
@@ -203,6 +220,9 @@ func (s *ServerStream) WriteStatus(st *status.Status) error {
 	hf = statusFields(hf, st)
 	hf = appendMD(hf, s.trailer)
 	s.mu.Unlock()
+	if err := s.checkHeaderSize(hf); err != nil {
+		return err
+	}
 
 	// Unregister before the trailers leave, so a client that sees them may
 	// reuse the MAX_CONCURRENT_STREAMS slot at once.

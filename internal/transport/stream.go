@@ -29,6 +29,7 @@ type stream struct {
 	// Receive side, guarded by rmu.
 	rmu      sync.Mutex
 	chunks   []chunk
+	chunk0   [2]chunk // initial backing of chunks: most streams need no more
 	head     int
 	buffered int    // bytes queued in chunks
 	inflight uint32 // window the peer used and we have not yet returned
@@ -50,6 +51,7 @@ func (s *stream) init(c *h2conn, ctx context.Context) {
 	s.ctx = ctx
 	s.ctxDone = ctx.Done()
 	s.done = make(chan struct{})
+	s.chunks = s.chunk0[:0]
 }
 
 func (s *stream) ctxErr() error {

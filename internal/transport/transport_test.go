@@ -506,3 +506,28 @@ func TestNonGRPCResponseStatus(t *testing.T) {
 		}
 	}
 }
+
+func TestHeaderListSizeLimits(t *testing.T) {
+	defer leakcheck.Check(t)
+	small := uint32(200)
+	srvErr := make(chan error, 1)
+	ct, _, done := setup(t, ServerOptions{MaxHeaderListSize: &small}, ClientOptions{MaxHeaderListSize: &small}, func(s *ServerStream) {
+		srvErr <- s.SendHeader(metadata.Pairs("big", string(make([]byte, 300))))
+	})
+	defer done()
+	// The first stream makes sure the server's SETTINGS arrived.
+	cs, err := ct.NewStream(testCtx(t), &CallHdr{Method: "/svc/M"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-srvErr; err != ErrHeaderListSizeLimitViolation {
+		t.Fatalf("server SendHeader = %v", err)
+	}
+	<-cs.Done()
+	wantCode(t, cs.Status().Err(), codes.Internal)
+	_, err = ct.NewStream(testCtx(t), &CallHdr{Method: "/svc/M", Metadata: metadata.Pairs("big", string(make([]byte, 300)))})
+	wantCode(t, err, codes.Internal)
+	if IsTransparentRetryable(err) {
+		t.Fatal("oversized headers must not be retried")
+	}
+}

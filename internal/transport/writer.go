@@ -41,6 +41,95 @@ type writer struct {
 	err     error // sticky: once a write failed the connection is dead
 	fh      [frameHeaderLen]byte
 	sentHdr atomic.Bool // HEADERS or DATA written since last reset (ping strikes)
+
+	// Control frames queued by callers that must not wait for the lock
+	// (the reader): whoever holds or next takes the lock writes them.
+	ctrlMu      sync.Mutex
+	ctrl        []ctrlFrame
+	ctrlSpare   []ctrlFrame
+	ctrlPending atomic.Bool
+}
+
+type ctrlKind uint8
+
+const (
+	ctrlWindowUpdate ctrlKind = iota
+	ctrlRST
+	ctrlPingAck
+	ctrlSettingsAck
+	ctrlSettingsAckTable // SETTINGS ack after applying a new HPACK table size (val)
+)
+
+// ctrlFrame is a small control frame waiting to be written.
+type ctrlFrame struct {
+	kind ctrlKind
+	id   uint32
+	val  uint32
+	data [8]byte
+}
+
+// queue schedules a control frame without ever waiting for the write lock:
+// if the lock is busy its holder writes the frame before releasing it.
+func (w *writer) queue(f ctrlFrame) error {
+	w.ctrlMu.Lock()
+	w.ctrl = append(w.ctrl, f)
+	w.ctrlMu.Unlock()
+	w.ctrlPending.Store(true)
+	return w.kick()
+}
+
+// kick writes queued control frames if the lock is free. A holder that
+// releases the lock calls it again, so no frame is stranded.
+func (w *writer) kick() error {
+	var err error
+	for w.ctrlPending.Load() {
+		if !w.mu.TryLock() {
+			return nil
+		}
+		if w.err == nil {
+			w.writeCtrl()
+			if w.pending.Load() == 0 && w.err == nil && w.bw != nil && w.bw.Buffered() > 0 {
+				w.fail(w.bw.Flush())
+			}
+		}
+		err = w.err
+		w.mu.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeCtrl writes the queued control frames. Caller holds mu.
+func (w *writer) writeCtrl() {
+	if !w.ctrlPending.Swap(false) {
+		return
+	}
+	w.ctrlMu.Lock()
+	q := w.ctrl
+	w.ctrl = w.ctrlSpare[:0]
+	w.ctrlMu.Unlock()
+	for _, f := range q {
+		var err error
+		switch f.kind {
+		case ctrlWindowUpdate:
+			err = w.fr.WriteWindowUpdate(f.id, f.val)
+		case ctrlRST:
+			err = w.fr.WriteRSTStream(f.id, http2.ErrCode(f.val))
+		case ctrlPingAck:
+			err = w.fr.WritePing(true, f.data)
+		case ctrlSettingsAckTable:
+			w.henc.SetMaxDynamicTableSizeLimit(f.val)
+			fallthrough
+		case ctrlSettingsAck:
+			err = w.fr.WriteSettingsAck()
+		}
+		if w.fail(err) != nil {
+			break
+		}
+	}
+	w.ctrlSpare = q[:0]
 }
 
 func (w *writer) init(nc net.Conn, size int) {
@@ -72,6 +161,9 @@ func (w *writer) lock() error {
 
 // unlock releases the writer, flushing if nobody else is queued.
 func (w *writer) unlock() error {
+	if w.err == nil {
+		w.writeCtrl()
+	}
 	if w.pending.Add(-1) == 0 && w.err == nil && w.bw != nil && w.bw.Buffered() > 0 {
 		if err := w.bw.Flush(); err != nil {
 			w.err = err
@@ -79,6 +171,9 @@ func (w *writer) unlock() error {
 	}
 	err := w.err
 	w.mu.Unlock()
+	if err == nil && w.ctrlPending.Load() {
+		err = w.kick()
+	}
 	return err
 }
 
