@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"math/rand/v2"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -134,6 +135,11 @@ func (t *ServerTransport) startKeepalive() {
 	p := t.opts.Keepalive
 	idle := orInfinity(p.MaxConnectionIdle)
 	age := orInfinity(p.MaxConnectionAge)
+	if age != infinity {
+		// ±10% jitter so connections made together do not all reconnect
+		// together (grpc-go does the same).
+		age += time.Duration(rand.Int64N(int64(age/5)+1)) - age/10
+	}
 	grace := orInfinity(p.MaxConnectionAgeGrace)
 	interval := p.Time
 	if interval == 0 {

@@ -509,9 +509,9 @@ func TestNonGRPCResponseStatus(t *testing.T) {
 
 func TestHeaderListSizeLimits(t *testing.T) {
 	defer leakcheck.Check(t)
-	small := uint32(200)
+	small, srvLimit := uint32(200), uint32(1000)
 	srvErr := make(chan error, 1)
-	ct, _, done := setup(t, ServerOptions{MaxHeaderListSize: &small}, ClientOptions{MaxHeaderListSize: &small}, func(s *ServerStream) {
+	ct, _, done := setup(t, ServerOptions{MaxHeaderListSize: &srvLimit}, ClientOptions{MaxHeaderListSize: &small}, func(s *ServerStream) {
 		srvErr <- s.SendHeader(metadata.Pairs("big", string(make([]byte, 300))))
 	})
 	defer done()
@@ -525,9 +525,76 @@ func TestHeaderListSizeLimits(t *testing.T) {
 	}
 	<-cs.Done()
 	wantCode(t, cs.Status().Err(), codes.Internal)
-	_, err = ct.NewStream(testCtx(t), &CallHdr{Method: "/svc/M", Metadata: metadata.Pairs("big", string(make([]byte, 300)))})
+	_, err = ct.NewStream(testCtx(t), &CallHdr{Method: "/svc/M", Metadata: metadata.Pairs("big", string(make([]byte, 2000)))})
 	wantCode(t, err, codes.Internal)
 	if IsTransparentRetryable(err) {
 		t.Fatal("oversized headers must not be retried")
+	}
+}
+
+func TestServerFinishesBeforeClient(t *testing.T) {
+	defer leakcheck.Check(t)
+	ct, _, done := setup(t, ServerOptions{}, ClientOptions{}, func(s *ServerStream) {
+		readMsg(s)
+		s.WriteStatus(status.New(codes.ResourceExhausted, "enough"))
+	})
+	defer done()
+	cs, err := ct.NewStream(testCtx(t), &CallHdr{Method: "/svc/Short"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := writeClientMsg(cs, []byte("one"), false); err != nil {
+		t.Fatal(err)
+	}
+	<-cs.Done()
+	if err := writeClientMsg(cs, []byte("two"), false); err != io.EOF {
+		t.Fatalf("Write after the server finished = %v, want io.EOF", err)
+	}
+	if _, err := cs.Read(5); err != io.EOF {
+		t.Fatalf("Read = %v, want io.EOF", err)
+	}
+	st := cs.Status()
+	if st.Code() != codes.ResourceExhausted || st.Message() != "enough" {
+		t.Fatalf("status %v", st)
+	}
+	// The connection is still usable.
+	cs2, err := ct.NewStream(testCtx(t), &CallHdr{Method: "/svc/Short"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeClientMsg(cs2, nil, true)
+	<-cs2.Done()
+	wantCode(t, cs2.Status().Err(), codes.ResourceExhausted)
+}
+
+func TestServerResetMapsToStatus(t *testing.T) {
+	defer leakcheck.Check(t)
+	for _, c := range []struct {
+		code http2.ErrCode
+		want codes.Code
+	}{
+		{http2.ErrCodeCancel, codes.Canceled},
+		{http2.ErrCodeRefusedStream, codes.Unavailable},
+		{http2.ErrCodeEnhanceYourCalm, codes.ResourceExhausted},
+		{http2.ErrCodeProtocol, codes.Internal},
+	} {
+		st := rstStatus(c.code)
+		if st.Code() != c.want || st.Message() != "stream terminated by RST_STREAM with error code: "+c.code.String() {
+			t.Errorf("%v -> %v", c.code, st)
+		}
+	}
+	// End to end: the server resets an active stream.
+	ct, _, done := setup(t, ServerOptions{}, ClientOptions{}, func(s *ServerStream) {
+		s.st.resetStream(s.id, http2.ErrCodeRefusedStream)
+	})
+	defer done()
+	cs, err := ct.NewStream(testCtx(t), &CallHdr{Method: "/svc/R"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = cs.Read(5)
+	wantCode(t, err, codes.Unavailable)
+	if !cs.Unprocessed() {
+		t.Error("REFUSED_STREAM must mark the stream unprocessed")
 	}
 }
