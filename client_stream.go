@@ -58,7 +58,7 @@ type clientStream struct {
 
 	ctx       context.Context // the stream's context, with the peer once known
 	cancel    context.CancelFunc
-	stopWatch func() bool // stops watching the ClientConn's closing
+	stopWatch func() bool // stops watching the ClientConn's closing; under mu
 
 	t *transport.ClientTransport
 	s *transport.ClientStream
@@ -146,25 +146,31 @@ func startClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, me
 			Method:         method,
 			ContentSubtype: ci.contentSubtype,
 			SendCompress:   sendCompress,
-			AcceptCompress: acceptEncoding(sendCompress),
+			AcceptCompress: cc.acceptEncoding(sendCompress),
 		},
 	}
 	if err := cs.start(md); err != nil {
 		cancel()
 		return nil, err
 	}
-	cs.stopWatch = context.AfterFunc(cc.ctx, func() { cs.finish(ErrClientConnClosing) })
+	stop := context.AfterFunc(cc.ctx, func() { cs.finish(ErrClientConnClosing) })
+	// The ClientConn may already be closed, so finish can be running now.
+	cs.mu.Lock()
+	cs.stopWatch = stop
+	cs.mu.Unlock()
 	return cs, nil
 }
 
 // acceptEncoding advertises every registered compressor, as grpc-go does,
 // plus the one used for sending if it is a legacy one (WithCompressor).
-func acceptEncoding(sendCompress string) string {
-	names := grpcutil.RegisteredCompressorNames
-	if sendCompress != "" && sendCompress != encoding.Identity && !grpcutil.IsCompressorNameRegistered(sendCompress) {
-		names = append(names[:len(names):len(names)], sendCompress)
+func (cc *ClientConn) acceptEncoding(sendCompress string) string {
+	if sendCompress == "" || sendCompress == encoding.Identity || grpcutil.IsCompressorNameRegistered(sendCompress) {
+		return cc.registeredCompressors
 	}
-	return strings.Join(names, ",")
+	if cc.registeredCompressors == "" {
+		return sendCompress
+	}
+	return cc.registeredCompressors + "," + sendCompress
 }
 
 // start opens the transport stream. A stream that a transport refused before
@@ -466,10 +472,11 @@ func (cs *clientStream) finish(err error) {
 	}
 	cs.finished = true
 	cs.err = err
+	stopWatch := cs.stopWatch
 	cs.mu.Unlock()
 
-	if cs.stopWatch != nil {
-		cs.stopWatch()
+	if stopWatch != nil {
+		stopWatch()
 	}
 	if err != nil {
 		cs.s.Close(err)

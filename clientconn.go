@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/internal/grpcutil"
 	"google.golang.org/grpc/internal/transport"
 	"google.golang.org/grpc/status"
 )
@@ -53,6 +55,9 @@ type ClientConn struct {
 	parsed    parsedTarget
 	authority string
 	dopts     dialOptions
+	// registeredCompressors is the grpc-accept-encoding value. Compressors
+	// register during init, so it is fixed by the time a client exists.
+	registeredCompressors string
 
 	// ac is the channel's only subchannel. The resolver/balancer issue turns
 	// this into a set of addrConns behind a picker; RPCs only go through
@@ -115,6 +120,7 @@ func NewClient(target string, opts ...DialOption) (conn *ClientConn, err error) 
 	if err := cc.initAuthority(); err != nil {
 		return nil, err
 	}
+	cc.registeredCompressors = strings.Join(grpcutil.RegisteredCompressorNames, ",")
 	cc.ctx, cc.cancel = context.WithCancel(context.Background())
 	cc.ac = newAddrConn(cc)
 	return cc, nil

@@ -72,13 +72,10 @@ func NewClientTransport(conn net.Conn, opts ClientOptions) (*ClientTransport, er
 	t.initConn(conn, opts.WriteBufferSize, opts.ReadBufferSize, opts.MaxHeaderListSize,
 		opts.InitialWindowSize, opts.InitialConnWindowSize)
 	t.peer = &peer.Peer{Addr: conn.RemoteAddr(), LocalAddr: conn.LocalAddr(), AuthInfo: opts.AuthInfo}
-	t.scheme = "https"
-	if opts.AuthInfo == nil {
-		t.scheme = "http"
-	} else if ci, ok := opts.AuthInfo.(interface {
-		GetCommonAuthInfo() credentials.CommonAuthInfo
-	}); ok && ci.GetCommonAuthInfo().SecurityLevel == credentials.NoSecurity {
-		t.scheme = "http"
+	// As grpc-go: "https" only when the handshake was TLS.
+	t.scheme = "http"
+	if opts.AuthInfo != nil && opts.AuthInfo.AuthType() == "tls" {
+		t.scheme = "https"
 	}
 	t.settingsHook = t.wakeSlots
 	t.closeHook = func(err error) { t.close(ConnectionError{Desc: "transport: write failed: " + err.Error()}) }

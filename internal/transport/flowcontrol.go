@@ -23,9 +23,8 @@ import (
 // windows are plain fields so it can adjust them and announce the delta.
 
 const (
-	defaultWindow   = 65535
-	maxWindow       = math.MaxInt32
-	minWindowUpdate = 1
+	defaultWindow = 65535
+	maxWindow     = math.MaxInt32
 )
 
 // acquireQuota blocks until both the stream and the connection may send,

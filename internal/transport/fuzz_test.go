@@ -75,3 +75,51 @@ func FuzzServerTransport(f *testing.F) {
 		wg.Wait()
 	})
 }
+
+// FuzzClientTransport feeds arbitrary server bytes (after the server's
+// SETTINGS) to a ClientTransport with two open streams.
+func FuzzClientTransport(f *testing.F) {
+	var buf, hb bytes.Buffer
+	fr := http2.NewFramer(&buf, nil)
+	enc := hpack.NewEncoder(&hb)
+	enc.WriteField(hpack.HeaderField{Name: ":status", Value: "200"})
+	enc.WriteField(hpack.HeaderField{Name: "content-type", Value: "application/grpc"})
+	fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: hb.Bytes(), EndHeaders: true})
+	fr.WriteData(1, false, []byte{0, 0, 0, 0, 1, 'x'})
+	fr.WriteRSTStream(3, http2.ErrCodeRefusedStream)
+	fr.WriteGoAway(1, http2.ErrCodeNo, []byte("bye"))
+	f.Add(buf.Bytes())
+	f.Add([]byte{0, 0, 0, 4, 0, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, b := net.Pipe()
+		go io.Copy(io.Discard, a)
+		ct, err := NewClientTransport(b, ClientOptions{Authority: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		s1, err1 := ct.NewStream(ctx, &CallHdr{Method: "/a/b"})
+		s2, err2 := ct.NewStream(ctx, &CallHdr{Method: "/a/b"})
+		go func() {
+			http2.NewFramer(a, nil).WriteSettings()
+			a.Write(data)
+			a.Close()
+		}()
+		select {
+		case <-ct.Done():
+		case <-time.After(10 * time.Second):
+			t.Fatal("client transport not closed after the connection closed")
+		}
+		for i, s := range []*ClientStream{s1, s2} {
+			if []error{err1, err2}[i] != nil {
+				continue
+			}
+			<-s.Done()
+			s.Header()
+			s.Read(1)
+			if s.Status() == nil {
+				t.Fatal("finished stream without status")
+			}
+		}
+	})
+}

@@ -169,7 +169,6 @@ func parseRequest(fields []hpack.HeaderField, r *request) {
 type response struct {
 	md           metadata.MD
 	recvCompress string
-	st           *status.Status // non-nil when the block ends the stream with a status
 }
 
 func (r *response) add(k, v string) {

@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -50,14 +49,11 @@ type ServerTransport struct {
 	pingStrikes int
 
 	// Guarded by mu.
-	drainPhase  int // 0 none, 1 first GOAWAY+PING sent, 2 final GOAWAY sent
-	drainDebug  string
-	goAwayLast  uint32
-	drainTimer  *time.Timer
-	idleSince   time.Time
-	handleReady bool
-
-	closeOnce sync.Once
+	drainPhase int // 0 none, 1 first GOAWAY+PING sent, 2 final GOAWAY sent
+	drainDebug string
+	goAwayLast uint32
+	drainTimer *time.Timer
+	idleSince  time.Time
 }
 
 var drainPing = [8]byte{'d', 'r', 'a', 'i', 'n', 'g', 'r', 'p'}

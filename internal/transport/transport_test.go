@@ -598,3 +598,28 @@ func TestServerResetMapsToStatus(t *testing.T) {
 		t.Error("REFUSED_STREAM must mark the stream unprocessed")
 	}
 }
+
+func TestUnbufferedWriterAndSchemes(t *testing.T) {
+	defer leakcheck.Check(t)
+	var mu sync.Mutex
+	ct, _, done := setup(t, ServerOptions{WriteBufferSize: -1, ReadBufferSize: 1024}, ClientOptions{WriteBufferSize: -1}, func(s *ServerStream) {
+		mu.Lock()
+		defer mu.Unlock()
+		echoHandler(s)
+	})
+	defer done()
+	for range 3 {
+		cs, err := ct.NewStream(testCtx(t), &CallHdr{Method: "/svc/Echo"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		big := bytes.Repeat([]byte("z"), 100000)
+		go writeClientMsg(cs, big, true)
+		if m, err := readMsg(cs); err != nil || !bytes.Equal(m, big) {
+			t.Fatalf("unbuffered echo: %v", err)
+		}
+	}
+	if ct.scheme != "http" {
+		t.Errorf("scheme without TLS = %q, want http", ct.scheme)
+	}
+}
