@@ -30,6 +30,10 @@ type ClientOptions struct {
 	AuthInfo              credentials.AuthInfo
 	OnGoAway              func()          // called once when a GOAWAY arrives
 	OnClose               func(err error) // called exactly once when the transport closes
+	// OnTooManyPings, if set, is called (before OnGoAway) when the server's
+	// GOAWAY is ENHANCE_YOUR_CALM "too_many_pings", so the channel can
+	// double its keepalive time as grpc-go does. (Addition to the contract.)
+	OnTooManyPings func()
 }
 
 // CallHdr carries the request header of a new client stream.
@@ -319,11 +323,13 @@ func (t *ClientTransport) finish(s *ClientStream, st *status.Status, recvErr err
 	if stop != nil {
 		stop()
 	}
-	s.endRecv(recvErr, discard)
 	if closeHdr {
 		close(s.headerCh)
 	}
+	// done closes before readers are woken, so a Read that returns io.EOF
+	// is always followed by valid Trailer and Status.
 	close(s.done)
+	s.endRecv(recvErr, discard)
 	if rst {
 		t.writeRST(s.id, code)
 	}

@@ -34,7 +34,11 @@ func (t *ClientTransport) onGoAway(f *http2.GoAwayFrame) error {
 	idle := t.active == 0
 	t.wakeSlotsLocked()
 	t.mu.Unlock()
+	tooManyPings := f.ErrCode == http2.ErrCodeEnhanceYourCalm && string(f.DebugData()) == "too_many_pings"
 	t.goAwayOnce.Do(func() {
+		if tooManyPings && t.opts.OnTooManyPings != nil {
+			t.opts.OnTooManyPings()
+		}
 		if t.opts.OnGoAway != nil {
 			t.opts.OnGoAway()
 		}

@@ -222,3 +222,20 @@ func TestStreamIDExhaustion(t *testing.T) {
 		t.Fatal("transport not closed after its last stream id was used")
 	}
 }
+
+func TestClientPingingTooOftenGetsGoAway(t *testing.T) {
+	defer leakcheck.Check(t)
+	lowerKeepaliveFloors(t)
+	tooMany := make(chan struct{})
+	ct, _, done := setup(t, ServerOptions{}, ClientOptions{
+		Keepalive:      keepalive.ClientParameters{Time: time.Millisecond, Timeout: time.Second, PermitWithoutStream: true},
+		OnTooManyPings: func() { close(tooMany) },
+	}, echoHandler)
+	defer done()
+	select {
+	case <-tooMany:
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not send GOAWAY too_many_pings")
+	}
+	<-ct.Done()
+}

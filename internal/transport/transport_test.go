@@ -283,7 +283,9 @@ func TestDeadlinePropagation(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := <-dl
-	if diff := got.Sub(want); diff > 100*time.Millisecond || diff < -100*time.Millisecond {
+	// The server's deadline is the client's plus transit time (generous
+	// bound for loaded CI machines), never noticeably earlier.
+	if diff := got.Sub(want); diff > time.Second || diff < -10*time.Millisecond {
 		t.Fatalf("server deadline %v differs from client's %v by %v", got, want, diff)
 	}
 	cs.Close(nil)
