@@ -87,12 +87,14 @@ func (t *ServerTransport) finalGoAway() {
 	t.goAwayLast = last
 	debug := t.drainDebug
 	t.drainTimer.Stop()
-	idle := len(t.streams) == 0
 	t.mu.Unlock()
 	t.writeFailed(t.w.control(func(fr *http2.Framer) error {
 		return fr.WriteGoAway(last, http2.ErrCodeNo, []byte(debug))
 	}))
+	t.mu.Lock()
+	idle := t.drainedLocked()
+	t.mu.Unlock()
 	if idle {
-		t.Close(ConnectionError{Desc: "transport: drained"})
+		t.closeDrained()
 	}
 }

@@ -54,6 +54,24 @@ type ServerTransport struct {
 	goAwayLast uint32
 	drainTimer *time.Timer
 	idleSince  time.Time
+	// trailersInFlight counts streams already unregistered (their slot is
+	// free) whose trailers are not yet written; a drained connection must
+	// not close under them.
+	trailersInFlight int
+}
+
+// drainedLocked reports whether a draining connection has nothing left to
+// send and may close. Caller holds mu.
+func (t *ServerTransport) drainedLocked() bool {
+	return t.drainPhase == 2 && len(t.streams) == 0 && t.trailersInFlight == 0 && !t.closed
+}
+
+// closeDrained closes a drained connection after flushing what earlier
+// writers left in the buffer (a writer may have left its flush to a
+// successor), so the last trailers are not lost.
+func (t *ServerTransport) closeDrained() {
+	t.w.flush()
+	t.Close(ConnectionError{Desc: "transport: drained"})
 }
 
 var drainPing = [8]byte{'d', 'r', 'a', 'i', 'n', 'g', 'r', 'p'}
@@ -339,7 +357,7 @@ func (t *ServerTransport) earlyAbort(id uint32, subtype string, st *status.Statu
 // finish ends a stream once: unregisters it, fails blocked calls, cancels
 // its context and optionally resets it.
 func (t *ServerTransport) finish(s *ServerStream, recvErr error, discard, rst bool, code http2.ErrCode) {
-	ok, closeNow := t.unregister(s, recvErr, discard)
+	ok, closeNow := t.unregister(s, recvErr, discard, false)
 	if !ok {
 		return
 	}
@@ -347,13 +365,15 @@ func (t *ServerTransport) finish(s *ServerStream, recvErr error, discard, rst bo
 		t.writeRST(s.id, code)
 	}
 	if closeNow {
-		t.Close(ConnectionError{Desc: "transport: drained"})
+		t.closeDrained()
 	}
 }
 
 // unregister is the wire-free part of finish. It reports whether this call
 // finished the stream and whether a drained transport should now close.
-func (t *ServerTransport) unregister(s *ServerStream, recvErr error, discard bool) (ok, closeNow bool) {
+// With trailersPending the caller is about to write the stream's trailers
+// and must call trailersWritten afterwards.
+func (t *ServerTransport) unregister(s *ServerStream, recvErr error, discard, trailersPending bool) (ok, closeNow bool) {
 	t.mu.Lock()
 	if s.finished {
 		t.mu.Unlock()
@@ -366,12 +386,24 @@ func (t *ServerTransport) unregister(s *ServerStream, recvErr error, discard boo
 	if n == 0 {
 		t.idleSince = time.Now()
 	}
-	closeNow = t.drainPhase == 2 && n == 0 && !t.closed
+	if trailersPending {
+		t.trailersInFlight++
+	}
+	closeNow = t.drainedLocked()
 	t.mu.Unlock()
 	s.endRecv(recvErr, discard)
 	close(s.done)
 	s.cancel()
 	return true, closeNow
+}
+
+// trailersWritten ends what unregister(trailersPending) began and reports
+// whether a drained transport should now close.
+func (t *ServerTransport) trailersWritten() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.trailersInFlight--
+	return t.drainedLocked()
 }
 
 // Close closes the connection at once; active streams are canceled.

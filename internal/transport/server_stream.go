@@ -226,7 +226,7 @@ func (s *ServerStream) WriteStatus(st *status.Status) error {
 
 	// Unregister before the trailers leave, so a client that sees them may
 	// reuse the MAX_CONCURRENT_STREAMS slot at once.
-	ok, closeNow := t.unregister(s, errStreamDone, true)
+	ok, _ := t.unregister(s, errStreamDone, true, true)
 	if !ok {
 		return s.doneErr()
 	}
@@ -239,8 +239,8 @@ func (s *ServerStream) WriteStatus(st *status.Status) error {
 		err = t.w.unlock()
 	}
 	err = t.writeFailed(err)
-	if closeNow {
-		t.Close(ConnectionError{Desc: "transport: drained"})
+	if t.trailersWritten() {
+		t.closeDrained()
 	}
 	return err
 }

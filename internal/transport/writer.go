@@ -177,6 +177,19 @@ func (w *writer) unlock() error {
 	return err
 }
 
+// flush pushes out everything written so far, queued control frames
+// included, whoever was going to flush it.
+func (w *writer) flush() error {
+	if err := w.lock(); err != nil {
+		return err
+	}
+	w.writeCtrl()
+	if w.err == nil && w.bw != nil {
+		w.fail(w.bw.Flush())
+	}
+	return w.unlock()
+}
+
 // fail records a write error so later writers stop early.
 func (w *writer) fail(err error) error {
 	if err != nil && w.err == nil {
