@@ -9,6 +9,9 @@ echo "== main module: go vet and go test -race"
 go vet ./... || status=1
 go test -race -count=1 -timeout 15m ./... || status=1
 
+echo "== examples module (helloworld, route_guide)"
+(cd examples && go vet ./... && go test -race -count=1 ./...) || status=1
+
 echo "== interop suite (our module <-> grpc-go v1.85.0)"
 (cd interop && go test -race -count=1 -timeout 15m ./...) || status=1
 exit $status

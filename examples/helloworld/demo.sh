@@ -19,8 +19,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cd "$root"
-go build -o "$work/" ./examples/helloworld/greeter_server ./examples/helloworld/greeter_client
+cd "$root/examples"
+go build -o "$work/" ./helloworld/greeter_server ./helloworld/greeter_client
 
 # Port 0: the kernel picks a free port, and the server logs the one it got.
 "$work/greeter_server" -port 0 >"$work/server.log" 2>&1 &
