@@ -215,6 +215,7 @@ func (cc *ClientConn) validateTransportCredentials() error {
 // initAuthority chooses the :authority: WithAuthority, then the credentials'
 // server name, then the target.
 func (cc *ClientConn) initAuthority() error {
+	//lint:ignore SA1019 deprecated, but grpc-go still honours it and so must a drop-in
 	fromCreds := cc.dopts.transportCreds().Info().ServerName
 	fromOpt := cc.dopts.authority
 	if fromCreds != "" && fromOpt != "" && fromCreds != fromOpt {

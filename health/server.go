@@ -8,7 +8,6 @@ import (
 	"sync"
 
 	"google.golang.org/grpc/codes"
-	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 )
@@ -21,7 +20,7 @@ const maxListedServices = 100
 // Server implements the grpc.health.v1.Health service. The zero value is not
 // usable; call NewServer.
 type Server struct {
-	healthgrpc.UnimplementedHealthServer
+	healthpb.UnimplementedHealthServer
 
 	mu sync.RWMutex
 	// shutdown is set by Shutdown: every status is NOT_SERVING and
@@ -74,7 +73,7 @@ func (s *Server) List(context.Context, *healthpb.HealthListRequest) (*healthpb.H
 // Watch sends the serving status of in.Service (SERVICE_UNKNOWN if it is not
 // known), then every change of it, until the client goes away. It never ends
 // on its own: an unknown service may become known later.
-func (s *Server) Watch(in *healthpb.HealthCheckRequest, stream healthgrpc.Health_WatchServer) error {
+func (s *Server) Watch(in *healthpb.HealthCheckRequest, stream healthpb.Health_WatchServer) error {
 	name := in.GetService()
 	ch := make(chan healthpb.HealthCheckResponse_ServingStatus, 1)
 

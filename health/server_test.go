@@ -11,7 +11,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
-	healthgrpc "google.golang.org/grpc/health/grpc_health_v1"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/internal/leakcheck"
 	"google.golang.org/grpc/status"
@@ -26,7 +25,7 @@ const (
 // setup serves a new health server on a loopback port and returns it with a
 // client connected to it, and a function that stops both (deferred after
 // leakcheck.Check, so that it runs first).
-func setup(t *testing.T) (*health.Server, healthgrpc.HealthClient, func()) {
+func setup(t *testing.T) (*health.Server, healthpb.HealthClient, func()) {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -34,7 +33,7 @@ func setup(t *testing.T) (*health.Server, healthgrpc.HealthClient, func()) {
 	}
 	hs := health.NewServer()
 	s := grpc.NewServer()
-	healthgrpc.RegisterHealthServer(s, hs)
+	healthpb.RegisterHealthServer(s, hs)
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -49,7 +48,7 @@ func setup(t *testing.T) (*health.Server, healthgrpc.HealthClient, func()) {
 		s.Stop()
 		<-served
 	}
-	return hs, healthgrpc.NewHealthClient(cc), stop
+	return hs, healthpb.NewHealthClient(cc), stop
 }
 
 func testContext(t *testing.T) context.Context {
@@ -58,7 +57,7 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
-func checkStatus(ctx context.Context, t *testing.T, c healthgrpc.HealthClient, service string, want healthpb.HealthCheckResponse_ServingStatus) {
+func checkStatus(ctx context.Context, t *testing.T, c healthpb.HealthClient, service string, want healthpb.HealthCheckResponse_ServingStatus) {
 	t.Helper()
 	resp, err := c.Check(ctx, &healthpb.HealthCheckRequest{Service: service})
 	if err != nil {
@@ -88,7 +87,7 @@ func TestCheck(t *testing.T) {
 	checkStatus(ctx, t, c, "svc", serving)
 }
 
-func recvStatus(t *testing.T, stream healthgrpc.Health_WatchClient, want healthpb.HealthCheckResponse_ServingStatus) {
+func recvStatus(t *testing.T, stream healthpb.Health_WatchClient, want healthpb.HealthCheckResponse_ServingStatus) {
 	t.Helper()
 	resp, err := stream.Recv()
 	if err != nil {

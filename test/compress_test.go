@@ -1,5 +1,7 @@
 package test
 
+//lint:file-ignore SA1019 these tests exercise grpc-go's deprecated API on purpose: a drop-in keeps it working.
+
 import (
 	"io"
 	"sync/atomic"
