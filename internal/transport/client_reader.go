@@ -12,7 +12,7 @@ import (
 func (t *ClientTransport) reader() {
 	defer close(t.readerDone)
 	for {
-		f, err := t.fr.ReadFrame()
+		f, hb, err := t.readFrame()
 		if err != nil {
 			if se, ok := err.(http2.StreamError); ok {
 				t.resetStream(se.StreamID, se.Code, status.New(codes.Internal, "transport: "+se.Error()))
@@ -26,7 +26,12 @@ func (t *ClientTransport) reader() {
 			return
 		}
 		t.activity.Store(true)
-		if err := t.handleFrame(f); err != nil {
+		if hb != nil {
+			err = t.onHeaders(hb)
+		} else {
+			err = t.handleFrame(f)
+		}
+		if err != nil {
 			if se, ok := err.(http2.StreamError); ok {
 				t.resetStream(se.StreamID, se.Code, status.New(rstCodeToGRPC(se.Code), "transport: "+se.Error()))
 				continue
@@ -68,8 +73,6 @@ func (t *ClientTransport) lookup(id uint32) *ClientStream {
 
 func (t *ClientTransport) handleFrame(f http2.Frame) error {
 	switch f := f.(type) {
-	case *http2.MetaHeadersFrame:
-		return t.onHeaders(f)
 	case *http2.DataFrame:
 		return t.onData(f)
 	case *http2.RSTStreamFrame:
@@ -96,7 +99,7 @@ func (t *ClientTransport) handleFrame(f http2.Frame) error {
 	return nil
 }
 
-func (t *ClientTransport) onHeaders(f *http2.MetaHeadersFrame) error {
+func (t *ClientTransport) onHeaders(f *headerBlock) error {
 	id := f.StreamID
 	t.mu.Lock()
 	next := t.nextID

@@ -23,6 +23,7 @@ type h2conn struct {
 	nc     net.Conn
 	w      writer
 	fr     *http2.Framer
+	hr     headerReader
 	br     *bufio.Reader
 	pool   mem.BufferPool
 	peer   *peer.Peer
@@ -84,10 +85,25 @@ func (c *h2conn) initConn(nc net.Conn, wbuf, rbuf int, maxHdr *uint32, streamWin
 	c.fr.SetMaxReadFrameSize(maxFrameLen)
 	c.fr.SetReuseFrames()
 	c.fr.MaxHeaderListSize = defaultMaxHeaderListSize
-	if maxHdr != nil {
+	if maxHdr != nil && *maxHdr != 0 {
 		c.fr.MaxHeaderListSize = *maxHdr
 	}
-	c.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
+	c.hr.init(c.fr, c.br, c.fr.MaxHeaderListSize)
+}
+
+// readFrame reads the next frame. A HEADERS frame (with its CONTINUATIONs)
+// comes back decoded as hb instead of f; hb is reused by the next call.
+func (c *h2conn) readFrame() (f http2.Frame, hb *headerBlock, err error) {
+	fh, err := c.fr.ReadFrameHeader()
+	if err != nil {
+		return nil, nil, err
+	}
+	if fh.Type == http2.FrameHeaders {
+		hb, err = c.hr.read(fh)
+		return nil, hb, err
+	}
+	f, err = c.fr.ReadFrameForHeader(fh)
+	return f, nil, err
 }
 
 func windowOrDefault(v int32) uint32 {

@@ -143,7 +143,7 @@ func (t *ServerTransport) HandleStreams(ctx context.Context, handle func(*Server
 		}
 	}()
 	for {
-		f, err := t.fr.ReadFrame()
+		f, hb, err := t.readFrame()
 		if err != nil {
 			if se, ok := err.(http2.StreamError); ok {
 				t.resetStream(se.StreamID, se.Code)
@@ -157,7 +157,12 @@ func (t *ServerTransport) HandleStreams(ctx context.Context, handle func(*Server
 			return
 		}
 		t.activity.Store(true)
-		if err := t.handleFrame(f, handle); err != nil {
+		if hb != nil {
+			err = t.onHeaders(hb, handle)
+		} else {
+			err = t.handleFrame(f, handle)
+		}
+		if err != nil {
 			if se, ok := err.(http2.StreamError); ok {
 				t.resetStream(se.StreamID, se.Code)
 				continue
@@ -203,8 +208,6 @@ func (t *ServerTransport) resetStream(id uint32, code http2.ErrCode) {
 
 func (t *ServerTransport) handleFrame(f http2.Frame, handle func(*ServerStream)) error {
 	switch f := f.(type) {
-	case *http2.MetaHeadersFrame:
-		return t.onHeaders(f, handle)
 	case *http2.DataFrame:
 		return t.onData(f)
 	case *http2.RSTStreamFrame:
@@ -251,7 +254,7 @@ func (t *ServerTransport) onData(f *http2.DataFrame) error {
 	return nil
 }
 
-func (t *ServerTransport) onHeaders(f *http2.MetaHeadersFrame, handle func(*ServerStream)) error {
+func (t *ServerTransport) onHeaders(f *headerBlock, handle func(*ServerStream)) error {
 	id := f.StreamID
 	if id%2 != 1 || id <= t.maxStreamID.Load() {
 		return newConnError(http2.ErrCodeProtocol, "received an illegal stream id: "+strconv.FormatUint(uint64(id), 10))
