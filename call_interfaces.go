@@ -2,13 +2,12 @@ package grpc
 
 import "context"
 
-// ClientConnInterface defines the functions clients need to perform unary and
-// streaming RPCs. It is implemented by *ClientConn, and is only intended to
-// be referenced by generated code.
+// ClientConnInterface is the part of *ClientConn that generated client stubs
+// call. Code other than generated stubs should not need it.
 type ClientConnInterface interface {
-	// Invoke performs a unary RPC and returns after the response is received
-	// into reply.
+	// Invoke runs a unary RPC and returns once the response has been decoded
+	// into reply, or with the RPC's error.
 	Invoke(ctx context.Context, method string, args any, reply any, opts ...CallOption) error
-	// NewStream begins a streaming RPC.
+	// NewStream opens a streaming RPC described by desc.
 	NewStream(ctx context.Context, desc *StreamDesc, method string, opts ...CallOption) (ClientStream, error)
 }

@@ -44,44 +44,38 @@ type callResult struct {
 	peer    *peer.Peer
 }
 
-// CallOption configures a Call before it starts or extracts information from
-// a Call after it completes.
+// CallOption adjusts a single RPC: some options act before the RPC is sent,
+// others copy out results (headers, trailers, peer) once it has finished.
 type CallOption interface {
-	// before is called before the call is sent to any server. If it returns
-	// an error, the RPC fails with that error.
+	// before runs while the RPC is being set up, ahead of any network
+	// traffic; a non-nil result aborts the RPC with that error.
 	before(*callInfo) error
-	// after is called once the call has completed.
+	// after runs when the RPC has ended, with what it produced.
 	after(*callInfo, *callResult)
 }
 
-// EmptyCallOption does not alter the Call configuration. It can be embedded
-// in another structure to carry satellite data for use by interceptors.
+// EmptyCallOption is a CallOption with no effect. Embed it in your own type
+// to pass extra data through to interceptors.
 type EmptyCallOption struct{}
 
 func (EmptyCallOption) before(*callInfo) error       { return nil }
 func (EmptyCallOption) after(*callInfo, *callResult) {}
 
-// StaticMethodCallOption is a CallOption that specifies that a call comes
-// from a static method.
+// StaticMethodCallOption is the CallOption built by StaticMethod.
 type StaticMethodCallOption struct {
 	EmptyCallOption
 }
 
-// StaticMethod returns a CallOption which specifies that a call is being made
-// to a method that is static, which means the method is known at compile time
-// and doesn't change at runtime. This can be used as a signal to stats
-// plugins that this method is safe to include as a key to a measurement.
+// StaticMethod marks the RPC's method name as fixed at compile time, telling
+// stats plugins it is safe to use as a metric label. Generated stubs pass it.
 func StaticMethod() CallOption {
 	return StaticMethodCallOption{}
 }
 
-// HeaderCallOption is a CallOption for collecting response header metadata.
-// The metadata field will be populated *after* the RPC completes.
+// HeaderCallOption is the CallOption built by Header; HeaderAddr is filled
+// in once the RPC is over.
 //
-// # Experimental
-//
-// Notice: This type is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 type HeaderCallOption struct {
 	HeaderAddr *metadata.MD
 }
@@ -93,19 +87,16 @@ func (o HeaderCallOption) after(_ *callInfo, r *callResult) {
 	}
 }
 
-// Header returns a CallOptions that retrieves the header metadata for a unary
-// RPC.
+// Header stores the response header metadata of a unary RPC in *md when the
+// RPC finishes.
 func Header(md *metadata.MD) CallOption {
 	return HeaderCallOption{HeaderAddr: md}
 }
 
-// TrailerCallOption is a CallOption for collecting response trailer
-// metadata. The metadata field will be populated *after* the RPC completes.
+// TrailerCallOption is the CallOption built by Trailer; TrailerAddr is
+// filled in once the RPC is over.
 //
-// # Experimental
-//
-// Notice: This type is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 type TrailerCallOption struct {
 	TrailerAddr *metadata.MD
 }
@@ -117,19 +108,16 @@ func (o TrailerCallOption) after(_ *callInfo, r *callResult) {
 	}
 }
 
-// Trailer returns a CallOptions that retrieves the trailer metadata for a
-// unary RPC.
+// Trailer stores the response trailer metadata of a unary RPC in *md when the
+// RPC finishes.
 func Trailer(md *metadata.MD) CallOption {
 	return TrailerCallOption{TrailerAddr: md}
 }
 
-// PeerCallOption is a CallOption for collecting the identity of the remote
-// peer. The peer field will be populated *after* the RPC completes.
+// PeerCallOption is the CallOption built by Peer; PeerAddr is filled in once
+// the RPC is over.
 //
-// # Experimental
-//
-// Notice: This type is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 type PeerCallOption struct {
 	PeerAddr *peer.Peer
 }
@@ -141,19 +129,15 @@ func (o PeerCallOption) after(_ *callInfo, r *callResult) {
 	}
 }
 
-// Peer returns a CallOption that retrieves peer information for a unary RPC.
-// The peer field will be populated *after* the RPC completes.
+// Peer stores the server's address and auth details for a unary RPC in *p
+// when the RPC finishes.
 func Peer(p *peer.Peer) CallOption {
 	return PeerCallOption{PeerAddr: p}
 }
 
-// FailFastCallOption is a CallOption for indicating whether an RPC should
-// fail fast or not.
+// FailFastCallOption is the CallOption built by WaitForReady and FailFast.
 //
-// # Experimental
-//
-// Notice: This type is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 type FailFastCallOption struct {
 	FailFast bool
 }
@@ -164,31 +148,24 @@ func (o FailFastCallOption) before(c *callInfo) error {
 }
 func (o FailFastCallOption) after(*callInfo, *callResult) {}
 
-// WaitForReady configures the RPC's behavior when the client is in
-// TRANSIENT_FAILURE, which occurs when all addresses fail to connect. If
-// waitForReady is false, the RPC will fail immediately. Otherwise, the client
-// will wait until a connection becomes available or the RPC's deadline is
-// reached.
-//
-// By default, RPCs do not "wait for ready".
+// WaitForReady chooses what an RPC does while the channel is in
+// TRANSIENT_FAILURE (every address failed to connect). With true it waits
+// for a usable connection or its deadline; with false, the default, it
+// fails at once with codes.Unavailable.
 func WaitForReady(waitForReady bool) CallOption {
 	return FailFastCallOption{FailFast: !waitForReady}
 }
 
-// FailFast is the opposite of WaitForReady.
+// FailFast(b) equals WaitForReady(!b).
 //
 // Deprecated: use WaitForReady.
 func FailFast(failFast bool) CallOption {
 	return FailFastCallOption{FailFast: failFast}
 }
 
-// MaxRecvMsgSizeCallOption is a CallOption that indicates the maximum message
-// size in bytes the client can receive.
+// MaxRecvMsgSizeCallOption is the CallOption built by MaxCallRecvMsgSize.
 //
-// # Experimental
-//
-// Notice: This type is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 type MaxRecvMsgSizeCallOption struct {
 	MaxRecvMsgSize int
 }
@@ -199,20 +176,16 @@ func (o MaxRecvMsgSizeCallOption) before(c *callInfo) error {
 }
 func (o MaxRecvMsgSizeCallOption) after(*callInfo, *callResult) {}
 
-// MaxCallRecvMsgSize returns a CallOption which sets the maximum message size
-// in bytes the client can receive. If this is not set, gRPC uses the default
-// 4MB.
+// MaxCallRecvMsgSize limits the size in bytes of each response message; the
+// default is 4 MiB. A larger message fails the RPC with
+// codes.ResourceExhausted.
 func MaxCallRecvMsgSize(bytes int) CallOption {
 	return MaxRecvMsgSizeCallOption{MaxRecvMsgSize: bytes}
 }
 
-// MaxSendMsgSizeCallOption is a CallOption that indicates the maximum message
-// size in bytes the client can send.
+// MaxSendMsgSizeCallOption is the CallOption built by MaxCallSendMsgSize.
 //
-// # Experimental
-//
-// Notice: This type is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 type MaxSendMsgSizeCallOption struct {
 	MaxSendMsgSize int
 }
@@ -223,20 +196,16 @@ func (o MaxSendMsgSizeCallOption) before(c *callInfo) error {
 }
 func (o MaxSendMsgSizeCallOption) after(*callInfo, *callResult) {}
 
-// MaxCallSendMsgSize returns a CallOption which sets the maximum message size
-// in bytes the client can send. If this is not set, gRPC uses the default
-// `math.MaxInt32`.
+// MaxCallSendMsgSize limits the size in bytes of each request message; the
+// default is math.MaxInt32. A larger message fails the RPC with
+// codes.ResourceExhausted.
 func MaxCallSendMsgSize(bytes int) CallOption {
 	return MaxSendMsgSizeCallOption{MaxSendMsgSize: bytes}
 }
 
-// PerRPCCredsCallOption is a CallOption that indicates the per-RPC
-// credentials to use for the call.
+// PerRPCCredsCallOption is the CallOption built by PerRPCCredentials.
 //
-// # Experimental
-//
-// Notice: This type is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 type PerRPCCredsCallOption struct {
 	Creds credentials.PerRPCCredentials
 }
@@ -247,18 +216,15 @@ func (o PerRPCCredsCallOption) before(c *callInfo) error {
 }
 func (o PerRPCCredsCallOption) after(*callInfo, *callResult) {}
 
-// PerRPCCredentials returns a CallOption that sets
-// credentials.PerRPCCredentials for a call.
+// PerRPCCredentials attaches creds to this RPC only, in addition to any
+// channel-level per-RPC credentials.
 func PerRPCCredentials(creds credentials.PerRPCCredentials) CallOption {
 	return PerRPCCredsCallOption{Creds: creds}
 }
 
-// CompressorCallOption is a CallOption that indicates the compressor to use.
+// CompressorCallOption is the CallOption built by UseCompressor.
 //
-// # Experimental
-//
-// Notice: This type is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 type CompressorCallOption struct {
 	CompressorType string
 }
@@ -269,25 +235,17 @@ func (o CompressorCallOption) before(c *callInfo) error {
 }
 func (o CompressorCallOption) after(*callInfo, *callResult) {}
 
-// UseCompressor returns a CallOption which sets the compressor used when
-// sending the request. If WithCompressor is also set, UseCompressor has
-// higher priority.
+// UseCompressor compresses the RPC's request messages with the compressor
+// registered under name, taking precedence over WithCompressor.
 //
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 func UseCompressor(name string) CallOption {
 	return CompressorCallOption{CompressorType: name}
 }
 
-// ContentSubtypeCallOption is a CallOption that indicates the content-subtype
-// used for marshaling messages.
+// ContentSubtypeCallOption is the CallOption built by CallContentSubtype.
 //
-// # Experimental
-//
-// Notice: This type is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 type ContentSubtypeCallOption struct {
 	ContentSubtype string
 }
@@ -298,29 +256,20 @@ func (o ContentSubtypeCallOption) before(c *callInfo) error {
 }
 func (o ContentSubtypeCallOption) after(*callInfo, *callResult) {}
 
-// CallContentSubtype returns a CallOption that will set the content-subtype
-// for a call. For example, if content-subtype is "json", the Content-Type
-// over the wire will be "application/grpc+json". The content-subtype is
-// converted to lowercase before being included in Content-Type.
+// CallContentSubtype sets the RPC's content-subtype, lowercased, so that
+// "json" gives Content-Type "application/grpc+json".
 //
-// If ForceCodec is not also used, the content-subtype will be used to look up
-// the Codec to use in the registry controlled by RegisterCodec. If no such
-// Codec is found, the call will result in an error with code codes.Internal.
-//
-// If ForceCodec is also used, that Codec will be used for all request and
-// response messages, with the content-subtype set to the given contentSubtype
-// here for requests.
+// On its own it also selects the codec registered under that name with
+// encoding.RegisterCodec; the RPC fails with codes.Internal if there is none.
+// Combined with ForceCodec, the forced codec encodes the messages and this
+// option only decides the Content-Type.
 func CallContentSubtype(contentSubtype string) CallOption {
 	return ContentSubtypeCallOption{ContentSubtype: contentSubtype}
 }
 
-// ForceCodecCallOption is a CallOption that indicates the codec used for
-// marshaling messages.
+// ForceCodecCallOption is the CallOption built by ForceCodec.
 //
-// # Experimental
-//
-// Notice: This type is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 type ForceCodecCallOption struct {
 	Codec encoding.Codec
 }
@@ -331,26 +280,18 @@ func (o ForceCodecCallOption) before(c *callInfo) error {
 }
 func (o ForceCodecCallOption) after(*callInfo, *callResult) {}
 
-// ForceCodec returns a CallOption that will set codec to be used for all
-// request and response messages for a call. The result of calling Name()
-// will be used as the content-subtype after converting to lowercase, unless
-// CallContentSubtype is also used.
+// ForceCodec encodes and decodes the RPC's messages with codec, ignoring the
+// codec registry. Unless CallContentSubtype is given too, the lowercased
+// codec.Name() becomes the content-subtype.
 //
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 func ForceCodec(codec encoding.Codec) CallOption {
 	return ForceCodecCallOption{Codec: codec}
 }
 
-// ForceCodecV2CallOption is a CallOption that indicates the codec used for
-// marshaling messages.
+// ForceCodecV2CallOption is the CallOption built by ForceCodecV2.
 //
-// # Experimental
-//
-// Notice: This type is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 type ForceCodecV2CallOption struct {
 	CodecV2 encoding.CodecV2
 }
@@ -361,26 +302,16 @@ func (o ForceCodecV2CallOption) before(c *callInfo) error {
 }
 func (o ForceCodecV2CallOption) after(*callInfo, *callResult) {}
 
-// ForceCodecV2 returns a CallOption that will set codec to be used for all
-// request and response messages for a call. The result of calling Name()
-// will be used as the content-subtype after converting to lowercase, unless
-// CallContentSubtype is also used.
+// ForceCodecV2 is ForceCodec for an encoding.CodecV2.
 //
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 func ForceCodecV2(codec encoding.CodecV2) CallOption {
 	return ForceCodecV2CallOption{CodecV2: codec}
 }
 
-// CustomCodecCallOption is a CallOption that indicates the codec used for
-// marshaling messages.
+// CustomCodecCallOption is the CallOption built by CallCustomCodec.
 //
-// # Experimental
-//
-// Notice: This type is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 type CustomCodecCallOption struct {
 	Codec Codec
 }
@@ -391,21 +322,16 @@ func (o CustomCodecCallOption) before(c *callInfo) error {
 }
 func (o CustomCodecCallOption) after(*callInfo, *callResult) {}
 
-// CallCustomCodec behaves like ForceCodec, but accepts a grpc.Codec instead
-// of an encoding.Codec.
+// CallCustomCodec is ForceCodec for the older grpc.Codec interface.
 //
-// Deprecated: use ForceCodec instead.
+// Deprecated: use ForceCodec.
 func CallCustomCodec(codec Codec) CallOption {
 	return CustomCodecCallOption{Codec: codec}
 }
 
-// AuthorityOverrideCallOption is a CallOption that indicates the HTTP/2
-// :authority header value to use for the call.
+// AuthorityOverrideCallOption is the CallOption built by CallAuthority.
 //
-// # Experimental
-//
-// Notice: This type is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 type AuthorityOverrideCallOption struct {
 	Authority string
 }
@@ -416,25 +342,18 @@ func (o AuthorityOverrideCallOption) before(c *callInfo) error {
 }
 func (o AuthorityOverrideCallOption) after(*callInfo, *callResult) {}
 
-// CallAuthority returns a CallOption that sets the HTTP/2 :authority header
-// of an RPC to the specified value. When using CallAuthority, the credentials
-// in use must implement the AuthorityValidator interface.
+// CallAuthority sends authority as the RPC's :authority instead of the
+// channel's. The transport credentials must implement AuthorityValidator so
+// the value can be checked.
 //
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 func CallAuthority(authority string) CallOption {
 	return AuthorityOverrideCallOption{Authority: authority}
 }
 
-// OnFinishCallOption is CallOption that indicates a callback to be called
-// when the call completes.
+// OnFinishCallOption is the CallOption built by OnFinish.
 //
-// # Experimental
-//
-// Notice: This type is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 type OnFinishCallOption struct {
 	OnFinish func(error)
 }
@@ -445,17 +364,11 @@ func (o OnFinishCallOption) before(c *callInfo) error {
 }
 func (o OnFinishCallOption) after(*callInfo, *callResult) {}
 
-// OnFinish returns a CallOption that configures a callback to be called when
-// the call completes. The error passed to the callback is the status of the
-// RPC, and may be nil. The onFinish callback provided will only be called
-// once by gRPC. This is mainly used to be used by streaming interceptors, to
-// be notified when the RPC completes along with information about the status
-// of the RPC.
+// OnFinish registers onFinish to run exactly once when the RPC ends; it gets
+// the RPC's final status as an error (nil on success). Streaming
+// interceptors use it to learn when a stream is done.
 //
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 func OnFinish(onFinish func(err error)) CallOption {
 	return OnFinishCallOption{OnFinish: onFinish}
 }

@@ -15,18 +15,15 @@ import (
 )
 
 var (
-	// ErrClientConnClosing indicates that the operation is illegal because
-	// the ClientConn is closing.
+	// ErrClientConnClosing reports use of a ClientConn after Close, including a
+	// second call to Close. Its code is codes.Canceled.
 	//
-	// Deprecated: this error should not be relied upon by users; use the
-	// status code of Canceled instead.
+	// Deprecated: check for codes.Canceled instead of comparing with this value.
 	ErrClientConnClosing = status.Error(codes.Canceled, "grpc: the client connection is closing")
 
-	// ErrClientConnTimeout indicates that the ClientConn cannot establish the
-	// underlying connections within the specified timeout.
+	// ErrClientConnTimeout once reported a dial that did not finish in time.
 	//
-	// Deprecated: This error is never returned by grpc and should not be
-	// referenced by users.
+	// Deprecated: nothing returns it any more; do not use it.
 	ErrClientConnTimeout = errors.New("grpc: timed out when dialing")
 
 	errNoTransportSecurity         = errors.New("grpc: no transport security set (use grpc.WithTransportCredentials(insecure.NewCredentials()) explicitly or set credentials)")
@@ -35,18 +32,13 @@ var (
 	errTransportCredentialsMissing = errors.New("grpc: the credentials require transport level security (use grpc.WithTransportCredentials() to set)")
 )
 
-// ClientConn represents a virtual connection to a conceptual endpoint, to
-// perform RPCs.
+// ClientConn is a gRPC channel: a logical link to the service named by its
+// target, on which any number of RPCs can run at once.
 //
-// A ClientConn is free to have zero or more actual connections to the
-// endpoint based on configuration, load, etc. It is also free to determine
-// which actual endpoints to use and may change it every RPC, permitting
-// client-side load balancing.
-//
-// A ClientConn encapsulates a range of functionality including name
-// resolution, TCP connection establishment (with retries and backoff) and TLS
-// handshakes. It also handles errors on established connections by
-// re-resolving the name and reconnecting.
+// Behind it the channel resolves the target, opens and re-opens TCP
+// connections with backoff, performs the security handshake and picks a
+// connection for each RPC. It may hold no connection at all while idle.
+// Create one with NewClient and release it with Close.
 type ClientConn struct {
 	ctx    context.Context // canceled by Close; in-flight streams watch it
 	cancel context.CancelFunc
@@ -72,28 +64,22 @@ type ClientConn struct {
 	closed  bool
 }
 
-// NewClient creates a new gRPC "channel" for the target URI provided. No I/O
-// is performed. Use of the ClientConn for RPCs will automatically cause it to
-// connect. The Connect method may be called to manually create a connection,
-// but for most users this should be unnecessary.
+// NewClient builds a ClientConn for target without touching the network. The
+// channel connects on its first RPC, or earlier if Connect is called.
 //
-// The target name syntax is defined in
-// https://github.com/grpc/grpc/blob/master/doc/naming.md. E.g. to use the dns
-// name resolver, a "dns:///" prefix may be applied to the target. The default
-// name resolver ("dns") will be used if no scheme is detected, or if the
-// parsed scheme is not a registered name resolver.
-//
+// target is a URI in the syntax of
+// https://github.com/grpc/grpc/blob/master/doc/naming.md. If it has no
+// scheme, or a scheme with no registered resolver, "dns" is assumed.
 // Examples:
 //
-//   - "foo.googleapis.com:8080"
-//   - "dns:///foo.googleapis.com:8080"
-//   - "dns://8.8.8.8/foo.googleapis.com:8080"
-//   - "unix:///path/to/socket"
-//   - "passthrough:///10.0.0.1:8080"
+//   - "localhost:50051"
+//   - "dns:///grpc.example.org:443"
+//   - "dns://1.1.1.1/grpc.example.org:443"
+//   - "unix:///tmp/grpc.sock"
+//   - "passthrough:///192.0.2.7:50051"
 //
-// The DialOptions returned by WithBlock, WithTimeout,
-// WithReturnConnectionError, and FailOnNonTempDialError are ignored by this
-// function.
+// WithBlock, WithTimeout, WithReturnConnectionError and
+// FailOnNonTempDialError have no effect here.
 func NewClient(target string, opts ...DialOption) (conn *ClientConn, err error) {
 	cc := &ClientConn{
 		target:  target,
@@ -126,24 +112,22 @@ func NewClient(target string, opts ...DialOption) (conn *ClientConn, err error) 
 	return cc, nil
 }
 
-// Dial calls DialContext(context.Background(), target, opts...).
+// Dial is DialContext with context.Background().
 //
-// Deprecated: use NewClient instead. Will be supported throughout 1.x.
+// Deprecated: use NewClient; kept working for all 1.x releases.
 func Dial(target string, opts ...DialOption) (*ClientConn, error) {
 	return DialContext(context.Background(), target, opts...)
 }
 
-// DialContext calls NewClient and then exits idle mode. If WithBlock(true) is
-// used, it calls Connect and WaitForStateChange until either the context
-// expires or the state of the ClientConn is Ready.
+// DialContext builds a ClientConn as NewClient does and starts connecting at
+// once. With WithBlock it returns only when the channel is READY, or fails
+// when ctx (or WithTimeout) runs out.
 //
-// One subtle difference between NewClient and Dial and DialContext is that
-// the former uses "dns" as the default name resolver, while the latter use
-// "passthrough" for backward compatibility. This distinction should not
-// matter to most users, but could matter to legacy users that specify a
-// custom dialer and expect it to receive the target string directly.
+// Unlike NewClient, a target without a scheme uses the "passthrough"
+// resolver, so a custom dialer sees the target string unchanged. Few
+// programs notice the difference.
 //
-// Deprecated: use NewClient instead. Will be supported throughout 1.x.
+// Deprecated: use NewClient; kept working for all 1.x releases.
 func DialContext(ctx context.Context, target string, opts ...DialOption) (conn *ClientConn, err error) {
 	opts = append([]DialOption{withDefaultScheme(schemePassthrough)}, opts...)
 	cc, err := NewClient(target, opts...)
@@ -342,14 +326,10 @@ func (cc *ClientConn) pickTransport(ctx context.Context, failFast bool) (*transp
 	}
 }
 
-// Connect causes all subchannels in the ClientConn to attempt to connect if
-// the channel is idle. Does not wait for the connection attempts to begin
-// before returning.
+// Connect starts connecting if the channel is IDLE and returns without
+// waiting for the attempt.
 //
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 func (cc *ClientConn) Connect() {
 	cc.mu.Lock()
 	idle := !cc.closed && cc.state == connectivity.Idle
@@ -359,16 +339,15 @@ func (cc *ClientConn) Connect() {
 	}
 }
 
-// GetState returns the connectivity.State of ClientConn.
+// GetState reports the channel's current connectivity state.
 func (cc *ClientConn) GetState() connectivity.State {
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	return cc.state
 }
 
-// WaitForStateChange waits until the connectivity.State of ClientConn changes
-// from sourceState or ctx expires. A true value is returned in former case
-// and false in latter.
+// WaitForStateChange blocks while the channel's state is still sourceState.
+// It reports true once the state has moved on and false if ctx ends first.
 func (cc *ClientConn) WaitForStateChange(ctx context.Context, sourceState connectivity.State) bool {
 	for {
 		cc.mu.Lock()
@@ -385,41 +364,30 @@ func (cc *ClientConn) WaitForStateChange(ctx context.Context, sourceState connec
 	}
 }
 
-// Target returns the target string of the ClientConn.
+// Target is the target string exactly as given to NewClient or Dial.
 func (cc *ClientConn) Target() string {
 	return cc.target
 }
 
-// CanonicalTarget returns the canonical target string used when creating cc.
-//
-// This always has the form "<scheme>://[authority]/<endpoint>". For example:
-//
-//   - "dns:///example.com:42"
-//   - "dns://8.8.8.8/example.com:42"
-//   - "unix:///path/to/socket"
+// CanonicalTarget is the parsed target written out in full as
+// "<scheme>://[authority]/<endpoint>", such as "dns:///localhost:50051" or
+// "unix:///tmp/grpc.sock".
 func (cc *ClientConn) CanonicalTarget() string {
 	return cc.parsed.String()
 }
 
-// ResetConnectBackoff wakes up all subchannels in transient failure and
-// causes them to attempt another connection immediately. It also resets the
-// backoff times used for subsequent attempts regardless of the current state.
+// ResetConnectBackoff makes connections waiting out a backoff in
+// TRANSIENT_FAILURE retry now, and restarts the backoff sequence for later
+// failures. Normal reconnection needs no help; call this when you know the
+// network has just come back.
 //
-// In general, this function should not be used. Typical service or network
-// outages result in a reasonable client reconnection strategy by default.
-// However, if a previously unavailable network becomes available, this may be
-// used to trigger an immediate reconnect.
-//
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 func (cc *ClientConn) ResetConnectBackoff() {
 	cc.ac.resetConnectBackoff()
 }
 
-// Close tears down the ClientConn and all underlying connections. In-flight
-// RPCs fail with codes.Canceled.
+// Close shuts the channel and its connections down. Running RPCs end with
+// codes.Canceled. Calling Close again returns ErrClientConnClosing.
 func (cc *ClientConn) Close() error {
 	cc.mu.Lock()
 	if cc.closed {

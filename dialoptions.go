@@ -72,18 +72,16 @@ func defaultDialOptions() dialOptions {
 	}
 }
 
-// DialOption configures how we set up the connection.
+// DialOption is a setting passed to NewClient (or Dial) that shapes the
+// ClientConn it builds.
 type DialOption interface {
 	apply(*dialOptions)
 }
 
-// EmptyDialOption does not alter the dial configuration. It can be embedded
-// in another structure to build custom dial options.
+// EmptyDialOption is a DialOption with no effect. Embed it in a struct of your
+// own to define a custom option type.
 //
-// # Experimental
-//
-// Notice: This type is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// Experimental: grpc-go may change or remove this API.
 type EmptyDialOption struct{}
 
 func (EmptyDialOption) apply(*dialOptions) {}
@@ -98,56 +96,49 @@ func withDefaultScheme(s string) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.defaultScheme = s })
 }
 
-// WithTransportCredentials returns a DialOption which configures a connection
-// level security credentials (e.g., TLS/SSL). This should not be used
-// together with WithCredentialsBundle.
+// WithTransportCredentials sets the channel's transport security, for
+// instance TLS or insecure.NewCredentials(). Do not combine it with
+// WithCredentialsBundle.
 func WithTransportCredentials(creds credentials.TransportCredentials) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.creds = creds })
 }
 
-// WithInsecure returns a DialOption which disables transport security for
-// this ClientConn. Under the hood, it uses insecure.NewCredentials().
+// WithInsecure turns off transport security; it is the same as
+// WithTransportCredentials(insecure.NewCredentials()).
 //
-// Deprecated: use WithTransportCredentials and insecure.NewCredentials()
-// instead. Will be supported throughout 1.x.
+// Deprecated: pass insecure.NewCredentials() to WithTransportCredentials;
+// kept working for all 1.x releases.
 func WithInsecure() DialOption {
 	return funcDialOption(func(o *dialOptions) { o.creds = insecure.NewCredentials() })
 }
 
-// WithCredentialsBundle returns a DialOption to set a credentials bundle for
-// the ClientConn. This should not be used together with
-// WithTransportCredentials.
+// WithCredentialsBundle supplies both transport and per-RPC credentials from
+// one credentials.Bundle. Do not combine it with WithTransportCredentials.
 //
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 func WithCredentialsBundle(b credentials.Bundle) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.credsBundle = b })
 }
 
-// WithPerRPCCredentials returns a DialOption which sets credentials and
-// places auth state on each outbound RPC.
+// WithPerRPCCredentials adds creds, whose metadata is attached to every RPC
+// on the channel. It may be given several times.
 func WithPerRPCCredentials(creds credentials.PerRPCCredentials) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.perRPCCreds = append(o.perRPCCreds, creds) })
 }
 
-// WithContextDialer returns a DialOption that sets a dialer to create
-// connections. If FailOnNonTempDialError() is set to true, and an error is
-// returned by f, gRPC checks the error's Temporary() method to decide if it
-// should try to reconnect to the network address.
+// WithContextDialer replaces the default net.Dialer with f, which receives
+// the resolved address. With FailOnNonTempDialError(true), an error from f
+// whose Temporary method reports false stops reconnection.
 //
-// To have the target string passed to the dialer unchanged, use the
-// "passthrough" scheme, e.g. "passthrough:///target".
+// Use a "passthrough:///" target if f must see the target string as written.
 func WithContextDialer(f func(context.Context, string) (net.Conn, error)) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.dialer = f })
 }
 
-// WithDialer returns a DialOption that specifies a function to use for
-// dialing network addresses.
+// WithDialer is WithContextDialer for a dialer that takes a timeout; the
+// timeout handed to f is what remains of the context deadline, or 0 if none.
 //
-// Deprecated: use WithContextDialer instead. Will be supported throughout
-// 1.x.
+// Deprecated: use WithContextDialer; kept working for all 1.x releases.
 func WithDialer(f func(string, time.Duration) (net.Conn, error)) DialOption {
 	return WithContextDialer(func(ctx context.Context, addr string) (net.Conn, error) {
 		if deadline, ok := ctx.Deadline(); ok {
@@ -157,114 +148,101 @@ func WithDialer(f func(string, time.Duration) (net.Conn, error)) DialOption {
 	})
 }
 
-// WithAuthority returns a DialOption that specifies the value to be used as
-// the :authority pseudo-header and as the server name in authentication
-// handshake.
+// WithAuthority overrides the :authority sent on each RPC, which is also the
+// server name checked during the security handshake.
 func WithAuthority(a string) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.authority = a })
 }
 
-// WithUserAgent returns a DialOption that specifies a user agent string for
-// all the RPCs.
+// WithUserAgent puts s in front of the gRPC library's own user-agent string
+// on every RPC.
 func WithUserAgent(s string) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.userAgent = s })
 }
 
-// WithDefaultCallOptions returns a DialOption which sets the default
-// CallOptions for calls over the connection.
+// WithDefaultCallOptions adds cos to every RPC made on the channel, ahead of
+// any CallOptions given to the RPC itself.
 func WithDefaultCallOptions(cos ...CallOption) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.callOptions = append(o.callOptions, cos...) })
 }
 
-// WithMaxMsgSize returns a DialOption which sets the maximum message size the
-// client can receive.
+// WithMaxMsgSize caps the size, in bytes, of messages the client accepts.
 //
-// Deprecated: use WithDefaultCallOptions(MaxCallRecvMsgSize(s)) instead.
-// Will be supported throughout 1.x.
+// Deprecated: use WithDefaultCallOptions(MaxCallRecvMsgSize(s)); kept
+// working for all 1.x releases.
 func WithMaxMsgSize(s int) DialOption {
 	return WithDefaultCallOptions(MaxCallRecvMsgSize(s))
 }
 
-// WithCodec returns a DialOption which sets a codec for message marshaling
-// and unmarshaling.
+// WithCodec makes every RPC on the channel use c to encode and decode
+// messages.
 //
-// Deprecated: use WithDefaultCallOptions(ForceCodec(_)) instead. Will be
-// supported throughout 1.x.
+// Deprecated: use WithDefaultCallOptions(ForceCodec(...)); kept working for
+// all 1.x releases.
 func WithCodec(c Codec) DialOption {
 	return WithDefaultCallOptions(CallCustomCodec(c))
 }
 
-// WithCompressor returns a DialOption which sets a Compressor to use for
-// message compression. It has lower priority than the compressor set by the
-// UseCompressor CallOption.
+// WithCompressor compresses outgoing messages with cp unless an RPC picks a
+// compressor with UseCompressor, which wins.
 //
-// Deprecated: use UseCompressor instead. Will be supported throughout 1.x.
+// Deprecated: use UseCompressor; kept working for all 1.x releases.
 func WithCompressor(cp Compressor) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.compressorV0 = cp })
 }
 
-// WithDecompressor returns a DialOption which sets a Decompressor to use for
-// incoming message decompression. If incoming response messages are encoded
-// using the decompressor's Type(), it will be used. Otherwise, the message
-// encoding will be used to look up the compressor registered via
-// encoding.RegisterCompressor, which will then be used to decompress the
-// message. If no compressor is registered for the encoding, an Unimplemented
-// status error will be returned.
+// WithDecompressor registers dc for responses whose grpc-encoding equals
+// dc.Type(). Any other encoding is looked up among the compressors passed to
+// encoding.RegisterCompressor; if none matches, the RPC fails with
+// codes.Unimplemented.
 //
-// Deprecated: use encoding.RegisterCompressor instead. Will be supported
-// throughout 1.x.
+// Deprecated: register the compressor with encoding.RegisterCompressor;
+// kept working for all 1.x releases.
 func WithDecompressor(dc Decompressor) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.decompressorV0 = dc })
 }
 
-// WithUnaryInterceptor returns a DialOption that specifies the interceptor
-// for unary RPCs.
+// WithUnaryInterceptor installs f around every unary RPC on the channel.
 func WithUnaryInterceptor(f UnaryClientInterceptor) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.unaryInt = f })
 }
 
-// WithStreamInterceptor returns a DialOption that specifies the interceptor
-// for streaming RPCs.
+// WithStreamInterceptor installs f around every streaming RPC on the
+// channel.
 func WithStreamInterceptor(f StreamClientInterceptor) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.streamInt = f })
 }
 
-// WithChainUnaryInterceptor returns a DialOption that specifies the chained
-// interceptor for unary RPCs. The first interceptor will be the outer most,
-// while the last interceptor will be the inner most wrapper around the real
-// call. All interceptors added by this method will be chained, and the
-// interceptor defined by WithUnaryInterceptor will always be prepended to the
-// chain.
+// WithChainUnaryInterceptor appends interceptors to the channel's unary
+// chain. Earlier entries wrap later ones, so interceptors[0] runs first; an
+// interceptor set with WithUnaryInterceptor sits in front of the whole chain.
 func WithChainUnaryInterceptor(interceptors ...UnaryClientInterceptor) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.chainUnaryInts = append(o.chainUnaryInts, interceptors...) })
 }
 
-// WithChainStreamInterceptor returns a DialOption that specifies the chained
-// interceptor for streaming RPCs. The first interceptor will be the outer
-// most, while the last interceptor will be the inner most wrapper around the
-// real call. All interceptors added by this method will be chained, and the
-// interceptor defined by WithStreamInterceptor will always be prepended to
-// the chain.
+// WithChainStreamInterceptor appends interceptors to the channel's streaming
+// chain. Earlier entries wrap later ones, so interceptors[0] runs first; an
+// interceptor set with WithStreamInterceptor sits in front of the whole
+// chain.
 func WithChainStreamInterceptor(interceptors ...StreamClientInterceptor) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.chainStreamInts = append(o.chainStreamInts, interceptors...) })
 }
 
-// WithBlock returns a DialOption which makes callers of Dial block until the
-// underlying connection is up. Without this, Dial returns immediately and
-// connecting the server happens in background.
+// WithBlock makes Dial and DialContext wait until the channel is READY
+// before returning, instead of connecting in the background.
 //
-// Deprecated: this DialOption is not supported by NewClient. Will be
-// supported throughout 1.x.
+// Deprecated: NewClient ignores this option; it keeps working with Dial for
+// all 1.x releases.
 func WithBlock() DialOption {
 	return funcDialOption(func(o *dialOptions) { o.block = true })
 }
 
-// WithReturnConnectionError returns a DialOption which makes the client
-// connection return a string containing both the last connection error that
-// occurred and the context.DeadlineExceeded error. Implies WithBlock().
+// WithReturnConnectionError makes a blocking Dial that times out report the
+// most recent connection error next to context.DeadlineExceeded. It turns on
+// WithBlock.
 //
-// Deprecated: this DialOption is not supported by NewClient. Will be
-// supported throughout 1.x.
+// Deprecated: NewClient ignores this option; it keeps working with Dial for
+// all 1.x releases.
 func WithReturnConnectionError() DialOption {
 	return funcDialOption(func(o *dialOptions) {
 		o.block = true
@@ -272,84 +250,74 @@ func WithReturnConnectionError() DialOption {
 	})
 }
 
-// WithTimeout returns a DialOption that configures a timeout for dialing a
-// ClientConn initially. This is valid if and only if WithBlock() is present.
+// WithTimeout bounds how long a blocking Dial (see WithBlock) waits for the
+// first connection; without WithBlock it does nothing.
 //
-// Deprecated: this DialOption is not supported by NewClient. Will be
-// supported throughout 1.x.
+// Deprecated: NewClient ignores this option; it keeps working with Dial for
+// all 1.x releases.
 func WithTimeout(d time.Duration) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.timeout = d })
 }
 
-// FailOnNonTempDialError returns a DialOption that specifies if gRPC fails on
-// non-temporary dial errors. It only affects a blocking Dial (WithBlock).
+// FailOnNonTempDialError, when f is true, ends a blocking Dial (WithBlock)
+// as soon as a dial error is not temporary, rather than retrying.
 //
-// Deprecated: this DialOption is not supported by NewClient. This API may be
-// changed or removed in a later release.
+// Deprecated: NewClient ignores this option, and grpc-go may change or
+// remove it.
 func FailOnNonTempDialError(f bool) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.failOnNonTempDialError = f })
 }
 
-// WithNoProxy returns a DialOption which disables the use of proxies for this
-// ClientConn. This implementation never uses a proxy, so it changes nothing.
+// WithNoProxy asks the channel not to go through an HTTP CONNECT proxy. This
+// implementation never uses one, so the option is a no-op.
 //
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 func WithNoProxy() DialOption {
 	return EmptyDialOption{}
 }
 
-// WithInitialWindowSize returns a DialOption which sets the value for initial
-// window size on a stream. The lower bound for window size is 64K and any
-// value smaller than that will be ignored.
+// WithInitialWindowSize sets each stream's HTTP/2 flow-control window, in
+// bytes. Values below 65535 are ignored and the default is used.
 func WithInitialWindowSize(s int32) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.initialWindowSize = s })
 }
 
-// WithInitialConnWindowSize returns a DialOption which sets the value for
-// initial window size on a connection. The lower bound for window size is 64K
-// and any value smaller than that will be ignored.
+// WithInitialConnWindowSize sets the connection-wide HTTP/2 flow-control
+// window, in bytes. Values below 65535 are ignored and the default is used.
 func WithInitialConnWindowSize(s int32) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.initialConnWindowSize = s })
 }
 
-// WithStaticStreamWindowSize returns a DialOption which sets the initial
-// stream window size to the value provided and disables dynamic flow
-// control. This implementation has no dynamic flow control yet, so this is
-// WithInitialWindowSize.
+// WithStaticStreamWindowSize fixes the per-stream window at s bytes, turning
+// off window resizing. Because this implementation never resizes windows, it
+// behaves exactly like WithInitialWindowSize.
 func WithStaticStreamWindowSize(s int32) DialOption {
 	return WithInitialWindowSize(s)
 }
 
-// WithStaticConnWindowSize returns a DialOption which sets the initial
-// connection window size to the value provided and disables dynamic flow
-// control. This implementation has no dynamic flow control yet, so this is
-// WithInitialConnWindowSize.
+// WithStaticConnWindowSize fixes the connection window at s bytes, turning
+// off window resizing. Because this implementation never resizes windows, it
+// behaves exactly like WithInitialConnWindowSize.
 func WithStaticConnWindowSize(s int32) DialOption {
 	return WithInitialConnWindowSize(s)
 }
 
-// WithWriteBufferSize determines how much data can be batched before doing a
-// write on the wire. The default value for this buffer is 32KB. Zero or
-// negative values will disable the write buffer such that each write will be
-// on underlying connection.
+// WithWriteBufferSize sets how many bytes of outgoing frames are gathered
+// before a write to the socket; 32 KiB by default. With s <= 0 every frame
+// is written straight through.
 func WithWriteBufferSize(s int) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.writeBufferSize = s })
 }
 
-// WithReadBufferSize lets you set the size of read buffer, this determines
-// how much data can be read at most for each read syscall. The default value
-// for this buffer is 32KB. Zero or negative values will disable read buffer
-// for a connection so data framer can access the underlying conn directly.
+// WithReadBufferSize sets the size, in bytes, of the buffer used for reading
+// from the socket; 32 KiB by default. With s <= 0 reads go to the connection
+// without buffering.
 func WithReadBufferSize(s int) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.readBufferSize = s })
 }
 
-// WithKeepaliveParams returns a DialOption that specifies keepalive
-// parameters for the client transport. Keepalive is disabled by default; a
-// Time below 10s is raised to 10s.
+// WithKeepaliveParams turns on client keepalive pings as described by kp.
+// Without it no pings are sent. kp.Time is raised to 10s if smaller.
 func WithKeepaliveParams(kp keepalive.ClientParameters) DialOption {
 	if kp.Time < minKeepaliveTime {
 		kp.Time = minKeepaliveTime
@@ -357,8 +325,7 @@ func WithKeepaliveParams(kp keepalive.ClientParameters) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.keepalive = kp })
 }
 
-// MaxHeaderListSizeDialOption is a DialOption that specifies the maximum
-// (uncompressed) size of header list that the client is prepared to accept.
+// MaxHeaderListSizeDialOption is the DialOption built by WithMaxHeaderListSize.
 type MaxHeaderListSizeDialOption struct {
 	MaxHeaderListSize uint32
 }
@@ -368,31 +335,29 @@ func (o MaxHeaderListSizeDialOption) apply(do *dialOptions) {
 	do.maxHeaderListSize = &s
 }
 
-// WithMaxHeaderListSize returns a DialOption that specifies the maximum
-// (uncompressed) size of header list that the client is prepared to accept.
+// WithMaxHeaderListSize limits the total size, before HPACK compression, of
+// response headers the client will take, and announces the limit to the
+// server in SETTINGS_MAX_HEADER_LIST_SIZE.
 func WithMaxHeaderListSize(s uint32) DialOption {
 	return MaxHeaderListSizeDialOption{MaxHeaderListSize: s}
 }
 
-// ConnectParams defines the parameters for connecting and retrying. See
-// https://github.com/grpc/grpc/blob/master/doc/connection-backoff.md.
+// ConnectParams tunes how the channel connects and reconnects, following the
+// gRPC connection backoff document
+// (https://github.com/grpc/grpc/blob/master/doc/connection-backoff.md).
 //
-// # Experimental
-//
-// Notice: This type is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Experimental: grpc-go may change or remove this API.
 type ConnectParams struct {
-	// Backoff specifies the configuration options for connection backoff.
+	// Backoff controls the delays between reconnection attempts.
 	Backoff backoff.Config
-	// MinConnectTimeout is the minimum amount of time we are willing to give
-	// a connection to complete.
+	// MinConnectTimeout is the shortest time a single connection attempt is
+	// allowed before it is abandoned.
 	MinConnectTimeout time.Duration
 }
 
-// WithConnectParams configures the ClientConn to use the provided
-// ConnectParams for creating and maintaining connections to servers. The
-// backoff configuration overrides all defaults; consider starting from
-// backoff.DefaultConfig.
+// WithConnectParams applies p to the channel. p.Backoff replaces the default
+// backoff entirely, so start from backoff.DefaultConfig and change only what
+// you need.
 func WithConnectParams(p ConnectParams) DialOption {
 	return funcDialOption(func(o *dialOptions) {
 		o.backoff = internalbackoff.Exponential{Config: p.Backoff}
@@ -400,37 +365,34 @@ func WithConnectParams(p ConnectParams) DialOption {
 	})
 }
 
-// BackoffConfig defines the parameters for the default gRPC backoff
-// strategy.
+// BackoffConfig is the older way to tune reconnection backoff; only the
+// maximum delay can be set.
 //
-// Deprecated: use ConnectParams instead. Will be supported throughout 1.x.
+// Deprecated: use ConnectParams; kept working for all 1.x releases.
 type BackoffConfig struct {
-	// MaxDelay is the upper bound of backoff delay.
+	// MaxDelay caps the wait between reconnection attempts.
 	MaxDelay time.Duration
 }
 
-// DefaultBackoffConfig uses values specified for backoff in
-// https://github.com/grpc/grpc/blob/master/doc/connection-backoff.md.
+// DefaultBackoffConfig holds the standard 120-second maximum backoff delay.
 //
-// Deprecated: use ConnectParams instead. Will be supported throughout 1.x.
+// Deprecated: use ConnectParams; kept working for all 1.x releases.
 var DefaultBackoffConfig = BackoffConfig{
 	MaxDelay: 120 * time.Second,
 }
 
-// WithBackoffMaxDelay configures the dialer to use the provided maximum delay
-// when backing off after failed connection attempts.
+// WithBackoffMaxDelay keeps the default backoff but caps the delay between
+// reconnection attempts at md.
 //
-// Deprecated: use WithConnectParams instead. Will be supported throughout
-// 1.x.
+// Deprecated: use WithConnectParams; kept working for all 1.x releases.
 func WithBackoffMaxDelay(md time.Duration) DialOption {
 	return WithBackoffConfig(BackoffConfig{MaxDelay: md})
 }
 
-// WithBackoffConfig configures the dialer to use the provided backoff
-// parameters after connection failures.
+// WithBackoffConfig keeps the default backoff but takes the maximum delay
+// from b.
 //
-// Deprecated: use WithConnectParams instead. Will be supported throughout
-// 1.x.
+// Deprecated: use WithConnectParams; kept working for all 1.x releases.
 func WithBackoffConfig(b BackoffConfig) DialOption {
 	cfg := backoff.DefaultConfig
 	cfg.MaxDelay = b.MaxDelay

@@ -15,10 +15,7 @@ import (
 // SetHeader, SendHeader, SetTrailer and Method use it. Tests of handler code
 // can supply their own with NewContextWithServerTransportStream.
 //
-// # Experimental
-//
-// Notice: This type is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// Experimental: grpc-go may change or remove this API.
 type ServerTransportStream interface {
 	Method() string
 	SetHeader(md metadata.MD) error
@@ -30,10 +27,7 @@ type serverTransportStreamKey struct{}
 
 // NewContextWithServerTransportStream returns a copy of ctx carrying stream.
 //
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// Experimental: grpc-go may change or remove this API.
 func NewContextWithServerTransportStream(ctx context.Context, stream ServerTransportStream) context.Context {
 	return context.WithValue(ctx, serverTransportStreamKey{}, stream)
 }
@@ -41,10 +35,7 @@ func NewContextWithServerTransportStream(ctx context.Context, stream ServerTrans
 // ServerTransportStreamFromContext returns the ServerTransportStream in ctx,
 // or nil when ctx is not an RPC handler context.
 //
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// Experimental: grpc-go may change or remove this API.
 func ServerTransportStreamFromContext(ctx context.Context) ServerTransportStream {
 	s, _ := ctx.Value(serverTransportStreamKey{}).(ServerTransportStream)
 	return s
@@ -72,9 +63,9 @@ func SetHeader(ctx context.Context, md metadata.MD) error {
 	return stream.SetHeader(md)
 }
 
-// SendHeader sends md together with any header metadata set earlier. It may
-// be called at most once, and not after the headers were sent for another
-// reason (see SetHeader).
+// SendHeader sends md together with any header metadata set earlier. A
+// second call fails, as does a call after the headers already went out for
+// another reason (see SetHeader).
 func SendHeader(ctx context.Context, md metadata.MD) error {
 	stream := ServerTransportStreamFromContext(ctx)
 	if stream == nil {
@@ -119,10 +110,7 @@ func MethodFromServerStream(stream ServerStream) (string, bool) {
 // request's compression. It must not be called concurrently with SendHeader
 // or SendMsg.
 //
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// Experimental: grpc-go may change or remove this API.
 func SetSendCompressor(ctx context.Context, name string) error {
 	ts, ok := ServerTransportStreamFromContext(ctx).(*serverTransportStream)
 	if !ok || ts == nil {
@@ -137,10 +125,7 @@ func SetSendCompressor(ctx context.Context, name string) error {
 // ClientSupportedCompressors returns the compressor names the client listed
 // in grpc-accept-encoding; ctx must be the handler's context.
 //
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// Experimental: grpc-go may change or remove this API.
 func ClientSupportedCompressors(ctx context.Context) ([]string, error) {
 	ts, ok := ServerTransportStreamFromContext(ctx).(*serverTransportStream)
 	if !ok || ts == nil {

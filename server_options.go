@@ -136,20 +136,14 @@ func CustomCodec(codec Codec) ServerOption {
 // the request's content-subtype. The response content-type still echoes the
 // request's.
 //
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// Experimental: grpc-go may change or remove this API.
 func ForceServerCodec(codec encoding.Codec) ServerOption {
 	return funcServerOption(func(o *serverOptions) { o.codec = newCodecV1Bridge(codec) })
 }
 
 // ForceServerCodecV2 is ForceServerCodec for an encoding.CodecV2.
 //
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// Experimental: grpc-go may change or remove this API.
 func ForceServerCodecV2(codecV2 encoding.CodecV2) ServerOption {
 	return funcServerOption(func(o *serverOptions) { o.codec = codecV2 })
 }
@@ -259,13 +253,10 @@ func UnknownServiceHandler(streamHandler StreamHandler) ServerOption {
 }
 
 // ConnectionTimeout bounds the connection setup of an accepted connection
-// (credentials handshake and HTTP/2 preface); the default is 120 seconds. A
-// zero or negative value makes setup fail immediately.
+// (credentials handshake and HTTP/2 preface), 120s unless set. With d <= 0
+// every setup times out at once.
 //
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// Experimental: grpc-go may change or remove this API.
 func ConnectionTimeout(d time.Duration) ServerOption {
 	return funcServerOption(func(o *serverOptions) { o.connectionTimeout = d })
 }
@@ -291,10 +282,7 @@ func MaxHeaderListSize(s uint32) ServerOption {
 // handlers. This implementation always starts a goroutine per stream, which
 // has the same observable behaviour, so the value only needs to be accepted.
 //
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// Experimental: grpc-go may change or remove this API.
 func NumStreamWorkers(numServerWorkers uint32) ServerOption {
 	return funcServerOption(func(o *serverOptions) { o.numServerWorkers = numServerWorkers })
 }
@@ -302,10 +290,7 @@ func NumStreamWorkers(numServerWorkers uint32) ServerOption {
 // WaitForHandlers makes Stop wait for every running method handler to return
 // before it returns. It is false by default.
 //
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// Experimental: grpc-go may change or remove this API.
 func WaitForHandlers(w bool) ServerOption {
 	return funcServerOption(func(o *serverOptions) { o.waitForHandlers = w })
 }

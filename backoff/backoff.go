@@ -1,6 +1,5 @@
-// Package backoff configures the delays between connection attempts, as
-// described in
-// https://github.com/grpc/grpc/blob/master/doc/connection-backoff.md.
+// Package backoff configures the delays between connection attempts; see
+// the gRPC spec at https://github.com/grpc/grpc/blob/master/doc/connection-backoff.md.
 //
 // This package is experimental.
 package backoff

@@ -77,7 +77,7 @@ func (c CommonAuthInfo) GetCommonAuthInfo() CommonAuthInfo {
 // ProtocolInfo describes transport credentials statically (not per
 // connection).
 type ProtocolInfo struct {
-	// ProtocolVersion is the gRPC wire protocol version.
+	// ProtocolVersion names a gRPC wire protocol version.
 	//
 	// Deprecated: gRPC does not use it.
 	ProtocolVersion string
@@ -150,7 +150,7 @@ type Bundle interface {
 	// TransportCredentials returns non-nil transport credentials (possibly
 	// insecure.NewCredentials()).
 	TransportCredentials() TransportCredentials
-	// PerRPCCredentials returns the per-RPC credentials, or nil for none.
+	// PerRPCCredentials gives the bundle's per-RPC part, or nil for none.
 	PerRPCCredentials() PerRPCCredentials
 	// NewWithMode returns a copy of the Bundle switched to mode, leaving the
 	// original untouched; nil if the mode is not supported.

@@ -13,7 +13,7 @@ import (
 
 // DecodeKeyValue returns its arguments unchanged and a nil error.
 //
-// Deprecated: use k and v directly instead.
+// Deprecated: it does nothing; use k and v as they are.
 func DecodeKeyValue(k, v string) (string, string, error) {
 	return k, v, nil
 }
@@ -229,9 +229,9 @@ func ValueFromIncomingContext(ctx context.Context, key string) []string {
 	return nil
 }
 
-// FromOutgoingContext returns the outgoing metadata in ctx, merged with any
-// appended pairs into a new MD with lower-case keys, and whether there was
-// any.
+// FromOutgoingContext merges the outgoing metadata of ctx and any appended
+// pairs into a new MD with lower-case keys. The bool is false when ctx
+// has no outgoing metadata.
 func FromOutgoingContext(ctx context.Context) (MD, bool) {
 	raw, ok := ctx.Value(outgoingKey{}).(outgoing)
 	if !ok {

@@ -25,7 +25,7 @@ func New(c codes.Code, msg string) *Status {
 	return status.New(c, msg)
 }
 
-// Newf returns New(c, fmt.Sprintf(format, a...)).
+// Newf is New with the message built by fmt.Sprintf(format, a...).
 func Newf(c codes.Code, format string, a ...any) *Status {
 	return status.New(c, fmt.Sprintf(format, a...))
 }
@@ -35,7 +35,7 @@ func Error(c codes.Code, msg string) error {
 	return status.New(c, msg).Err()
 }
 
-// Errorf returns Error(c, fmt.Sprintf(format, a...)).
+// Errorf is Error with the message built by fmt.Sprintf(format, a...).
 func Errorf(c codes.Code, format string, a ...any) error {
 	return Error(c, fmt.Sprintf(format, a...))
 }
