@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/internal/leakcheck"
 	testgrpc "google.golang.org/grpc/interop/grpc_testing"
 )
@@ -61,30 +60,32 @@ func allCases() []string {
 	return append(std, extra...)
 }
 
-// runPeerClientCases runs every case with the grpc-go client binaries.
-func runPeerClientCases(t *testing.T, s servers) {
-	for _, name := range allCases() {
+// runPeerClientCases runs the cases with the grpc-go client binaries, over
+// the connection security sec. grpc-go's own client cannot do mutual TLS,
+// so with it every case goes to the extras client.
+func runPeerClientCases(t *testing.T, s servers, sec security, cases []string) {
+	for _, name := range cases {
 		t.Run(name, func(t *testing.T) {
 			client := "extrasclient"
-			if slices.Contains(grpcgoClientCases, name) {
+			if sec != mutualTLS && slices.Contains(grpcgoClientCases, name) {
 				client = "client"
 			}
-			runPeerClient(t, client, s.portFor(name), name)
+			runPeerClient(t, client, s.portFor(name), name, sec.peerClientArgs(client)...)
 		})
 	}
 }
 
-// runOurClientCases runs every case in-process with our client, a new
-// connection per case.
-func runOurClientCases(t *testing.T, s servers) {
-	for _, name := range allCases() {
+// runOurClientCases runs the cases in-process with our client over the
+// connection security sec, a new connection per case.
+func runOurClientCases(t *testing.T, s servers, sec security, cases []string) {
+	for _, name := range cases {
 		t.Run(name, func(t *testing.T) {
 			run := TestCases[name]
 			if run == nil {
 				run = ExtraCases[name]
 			}
 			addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(s.portFor(name)))
-			cc, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+			cc, err := grpc.NewClient(addr, sec.ourDialOptions(t)...)
 			if err != nil {
 				t.Fatalf("grpc.NewClient(%q): %v", addr, err)
 			}
@@ -98,15 +99,15 @@ func runOurClientCases(t *testing.T, s servers) {
 	}
 }
 
-// startOurServer serves NewTestServer in-process on a loopback port until the
-// test ends.
-func startOurServer(t *testing.T, extras bool) int {
+// startOurServer serves NewTestServer in-process on a loopback port, over
+// the connection security sec, until the test ends.
+func startOurServer(t *testing.T, extras bool, sec security) int {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("listen: %v", err)
 	}
-	var opts []grpc.ServerOption
+	opts := sec.ourServerOptions(t)
 	if extras {
 		opts = append(opts, grpc.MaxRecvMsgSize(ExtrasMaxMsgSize))
 	}
@@ -123,12 +124,15 @@ func startOurServer(t *testing.T, extras bool) int {
 	return lis.Addr().(*net.TCPAddr).Port
 }
 
-func startPeerServers(t *testing.T) servers {
-	return servers{std: startPeerServer(t, "server"), extras: startPeerServer(t, "extrasserver")}
+func startPeerServers(t *testing.T, sec security) servers {
+	return servers{
+		std:    startPeerServer(t, "server", sec.peerServerArgs("server")...),
+		extras: startPeerServer(t, "extrasserver", sec.peerServerArgs("extrasserver")...),
+	}
 }
 
-func startOurServers(t *testing.T) servers {
-	return servers{std: startOurServer(t, false), extras: startOurServer(t, true)}
+func startOurServers(t *testing.T, sec security) servers {
+	return servers{std: startOurServer(t, false, sec), extras: startOurServer(t, true, sec)}
 }
 
 // checkLeaks registers the goroutine leak check; registered first, it runs
@@ -141,24 +145,24 @@ func checkLeaks(t *testing.T) {
 // involves none of our code: a failure here is a fault of the harness (or of
 // the environment), not of our implementation.
 func TestControlGRPCGoToGRPCGo(t *testing.T) {
-	runPeerClientCases(t, startPeerServers(t))
+	runPeerClientCases(t, startPeerServers(t, plaintext), plaintext, allCases())
 }
 
 // TestGRPCGoClientOurServer: grpc-go's clients against our server.
 func TestGRPCGoClientOurServer(t *testing.T) {
 	checkLeaks(t)
-	runPeerClientCases(t, startOurServers(t))
+	runPeerClientCases(t, startOurServers(t, plaintext), plaintext, allCases())
 }
 
 // TestOurClientGRPCGoServer: our client against grpc-go's servers.
 func TestOurClientGRPCGoServer(t *testing.T) {
 	checkLeaks(t)
-	runOurClientCases(t, startPeerServers(t))
+	runOurClientCases(t, startPeerServers(t, plaintext), plaintext, allCases())
 }
 
 // TestOurClientOurServer: both sides ours, in one process, so that the race
 // detector watches client and server together.
 func TestOurClientOurServer(t *testing.T) {
 	checkLeaks(t)
-	runOurClientCases(t, startOurServers(t))
+	runOurClientCases(t, startOurServers(t, plaintext), plaintext, allCases())
 }

@@ -64,13 +64,14 @@ func freePort(t *testing.T) int {
 	return lis.Addr().(*net.TCPAddr).Port
 }
 
-// startPeerServer runs a grpc-go server binary on a free port, waits until it
-// accepts connections, and kills it when the test ends.
-func startPeerServer(t *testing.T, name string) int {
+// startPeerServer runs a grpc-go server binary on a free port with the
+// extra flags args, waits until it accepts connections, and kills it when
+// the test ends.
+func startPeerServer(t *testing.T, name string, args ...string) int {
 	t.Helper()
 	port := freePort(t)
 	var out bytes.Buffer
-	cmd := exec.Command(peerBin(name), "--port="+strconv.Itoa(port))
+	cmd := exec.Command(peerBin(name), append([]string{"--port=" + strconv.Itoa(port)}, args...)...)
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", name, err)
@@ -110,16 +111,17 @@ func waitListening(port int, exited <-chan error) error {
 	}
 }
 
-// runPeerClient runs one test case with a grpc-go client binary against
-// 127.0.0.1:port and fails the test with the client's output if it fails.
-func runPeerClient(t *testing.T, name string, port int, testCase string) {
+// runPeerClient runs one test case with a grpc-go client binary (and the
+// extra flags args) against 127.0.0.1:port and fails the test with the
+// client's output if it fails.
+func runPeerClient(t *testing.T, name string, port int, testCase string, args ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, peerBin(name),
+	cmd := exec.CommandContext(ctx, peerBin(name), append([]string{
 		"--server_host=127.0.0.1",
-		"--server_port="+strconv.Itoa(port),
-		"--test_case="+testCase)
+		"--server_port=" + strconv.Itoa(port),
+		"--test_case=" + testCase}, args...)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Errorf("grpc-go %s --test_case=%s against port %d failed: %v\n%s", name, testCase, port, err, out)

@@ -5,6 +5,11 @@
 // twin of the extras in package google.golang.org/grpc/interop.
 //
 // Usage: extrasclient --server_host=127.0.0.1 --server_port=P --test_case=X
+//
+//	[--use_tls --ca_file=F [--server_host_override=H] [--client_cert_file=F --client_key_file=F] [--want_server_cn=CN]]
+//
+// It also runs a few standard cases (through grpc-go's interop package) so
+// that mutual TLS, which grpc-go's client binary lacks, covers them.
 package main
 
 import (
@@ -22,7 +27,6 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding/gzip"
 	testgrpc "google.golang.org/grpc/interop/grpc_testing"
 	testpb "google.golang.org/grpc/interop/grpc_testing"
@@ -72,9 +76,7 @@ func main() {
 	}
 	st := &compressionStats{}
 	addr := net.JoinHostPort(*serverHost, strconv.Itoa(*serverPort))
-	cc, err := grpc.NewClient(addr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithStatsHandler(st))
+	cc, err := grpc.NewClient(addr, append(dialOptions(), grpc.WithStatsHandler(st))...)
 	if err != nil {
 		log.Fatalf("grpc.NewClient(%q): %v", addr, err)
 	}

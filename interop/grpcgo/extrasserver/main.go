@@ -3,7 +3,7 @@
 // expect_compressed and response_compressed on UnaryCall, attaches details to
 // echoed statuses, and accepts messages of up to 16 MiB.
 //
-// Usage: extrasserver --port=P
+// Usage: extrasserver --port=P [--use_tls --tls_cert_file=F --tls_key_file=F [--client_ca_file=F [--want_client_cn=CN]]]
 package main
 
 import (
@@ -33,11 +33,11 @@ func main() {
 	if err != nil {
 		log.Fatalf("listen: %v", err)
 	}
-	s := grpc.NewServer(
+	s := grpc.NewServer(append(tlsOptions(),
 		grpc.MaxRecvMsgSize(maxMsgSize),
-		grpc.UnaryInterceptor(unaryExtras),
-		grpc.StreamInterceptor(streamExtras),
-	)
+		grpc.ChainUnaryInterceptor(unaryExtras),
+		grpc.ChainStreamInterceptor(streamExtras),
+	)...)
 	testgrpc.RegisterTestServiceServer(s, interop.NewTestServer())
 	log.Printf("extras server listening at %v", lis.Addr())
 	if err := s.Serve(lis); err != nil {
