@@ -200,7 +200,14 @@ func (ac *addrConn) createTransport(ctx context.Context, a dialAddress) error {
 	t, err := transport.NewClientTransport(conn, opts)
 	if err != nil {
 		conn.Close()
-		return connectionError{desc: err.Error(), temp: true, err: err}
+		desc := err.Error()
+		// The transport's own connection errors already carry the
+		// "connection error: desc = ..." wrapping; keep only their text.
+		var ce transport.ConnectionError
+		if errors.As(err, &ce) {
+			desc = ce.Desc
+		}
+		return connectionError{desc: desc, temp: true, err: err}
 	}
 
 	ac.mu.Lock()

@@ -213,7 +213,9 @@ func TestTLSMutual(t *testing.T) {
 	defer noCert.Close()
 	_, err = testpb.NewTestServiceClient(noCert).Unary(ctx, &testpb.Request{})
 	st := wantCode(t, err, codes.Unavailable)
-	t.Logf("client without certificate: %v", st.Message())
+	if n := strings.Count(st.Message(), "connection error: desc"); n > 1 {
+		t.Errorf("client without certificate: connection error wrapped %d times: %q", n, st.Message())
+	}
 }
 
 func TestTLSVerificationFailures(t *testing.T) {
