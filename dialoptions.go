@@ -422,5 +422,7 @@ func (o *dialOptions) allPerRPCCreds() []credentials.PerRPCCredentials {
 	if o.credsBundle == nil || o.credsBundle.PerRPCCredentials() == nil {
 		return o.perRPCCreds
 	}
-	return append([]credentials.PerRPCCredentials{o.credsBundle.PerRPCCredentials()}, o.perRPCCreds...)
+	// The bundle's credentials come after the dial options' ones, as in grpc-go.
+	all := make([]credentials.PerRPCCredentials, 0, len(o.perRPCCreds)+1)
+	return append(append(all, o.perRPCCreds...), o.credsBundle.PerRPCCredentials())
 }

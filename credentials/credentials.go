@@ -143,7 +143,7 @@ type TransportCredentials interface {
 // Bundle pairs TransportCredentials with PerRPCCredentials and can switch
 // between modes (for example, different credentials for balancer traffic).
 // A channel uses either a Bundle or separate TransportCredentials, not both;
-// the Bundle's per-RPC credentials run after those given as call options.
+// the Bundle's per-RPC credentials run after the other channel-level ones.
 //
 // This API is experimental.
 type Bundle interface {
