@@ -23,7 +23,7 @@ func (b bundleWith) TransportCredentials() credentials.TransportCredentials {
 	return insecure.NewCredentials()
 }
 func (b bundleWith) PerRPCCredentials() credentials.PerRPCCredentials { return b.rpc }
-func (b bundleWith) NewWithMode(string) (credentials.Bundle, error)  { return b, nil }
+func (b bundleWith) NewWithMode(string) (credentials.Bundle, error)   { return b, nil }
 
 func TestPerRPCCredsOrderBundleLast(t *testing.T) {
 	o := defaultDialOptions()
