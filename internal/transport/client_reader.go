@@ -2,6 +2,7 @@ package transport
 
 import (
 	"io"
+	"time"
 
 	"golang.org/x/net/http2"
 	"google.golang.org/grpc/codes"
@@ -81,6 +82,14 @@ func (t *ClientTransport) handleFrame(f http2.Frame) error {
 				s.unprocessed.Store(true)
 			}
 			st := rstStatus(f.ErrCode)
+			// A server cancelling a stream whose deadline has passed most
+			// likely did it because of that deadline: report it as such,
+			// as grpc-go does, whichever side noticed first.
+			if f.ErrCode == http2.ErrCodeCancel {
+				if d, ok := s.ctx.Deadline(); ok && !time.Now().Before(d) {
+					st = status.New(codes.DeadlineExceeded, st.Message())
+				}
+			}
 			t.finish(s, st, st.Err(), false, false, 0)
 		}
 	case *http2.SettingsFrame:
