@@ -54,9 +54,10 @@ type clientStream struct {
 	ci     *callInfo
 	opts   []CallOption
 	comp   encoding.Compressor
-	hdr    *transport.CallHdr
+	hdr    transport.CallHdr
 
 	ctx       context.Context // the stream's context, with the peer once known
+	parent    context.Context // the caller's context
 	cancel    context.CancelFunc
 	stopWatch func() bool // stops watching the ClientConn's closing; under mu
 
@@ -65,6 +66,7 @@ type clientStream struct {
 
 	// Owned by the sending goroutine.
 	sentLast bool
+	hdrBuf   [headerLen]byte // message prefix; the transport copies it out
 
 	// Owned by the receiving goroutine.
 	headerDone   bool
@@ -140,10 +142,13 @@ func startClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, me
 		opts:     opts,
 		comp:     comp,
 		ctx:      sctx,
+		parent:   ctx,
 		cancel:   cancel,
 		mayRetry: mayRetry,
-		hdr: &transport.CallHdr{
+		hdr: transport.CallHdr{
 			Method:         method,
+			HoldHeaders:    desc == unaryStreamDesc, // invoke sends at once
+			ClientStreams:  desc.ClientStreams,
 			ContentSubtype: ci.contentSubtype,
 			SendCompress:   sendCompress,
 			AcceptCompress: cc.acceptEncoding(sendCompress),
@@ -188,7 +193,11 @@ func (cs *clientStream) start(md metadata.MD) error {
 		if err := cs.overrideAuthority(t); err != nil {
 			return err
 		}
-		s, err := t.NewStream(cs.ctx, cs.hdr)
+		// The caller's context, not cs.ctx: the transport stream need not
+		// watch a context of its own that only finish cancels (finish
+		// closes the stream itself), and a context that is never done
+		// costs it nothing.
+		s, err := t.NewStream(cs.parent, &cs.hdr)
 		if err == nil {
 			cs.t, cs.s = t, s
 			cs.ctx = peer.NewContext(cs.ctx, t.Peer())
@@ -344,7 +353,7 @@ func (cs *clientStream) SendMsg(m any) error {
 		return cs.sendBroken()
 	}
 	last := !cs.desc.ClientStreams
-	hdr, data, err := prepareMsg(cs.ci.codec, cs.comp, m, cs.ci.maxSendSize)
+	hdr, data, err := prepareMsgTo(cs.hdrBuf[:], cs.ci.codec, cs.comp, m, cs.ci.maxSendSize)
 	if err != nil {
 		cs.finish(err)
 		return err
@@ -410,7 +419,7 @@ func (cs *clientStream) RecvMsg(m any) error {
 func (cs *clientStream) recvOne(m any) error {
 	if !cs.headerDone {
 		cs.headerDone = true
-		if _, err := cs.s.Header(); err != nil {
+		if err := cs.s.WaitHeader(); err != nil {
 			return cs.rpcErr(err)
 		}
 		cs.recvCompress = cs.s.RecvCompress()
@@ -480,23 +489,49 @@ func (cs *clientStream) finish(err error) {
 	}
 	if err != nil {
 		cs.s.Close(err)
+	} else {
+		// The transport stream watches the caller's context, not ours, so
+		// canceling ours below would not reach a stream still open.
+		select {
+		case <-cs.s.Done():
+		default:
+			cs.s.Close(errContextCanceled)
+		}
 	}
 	if err != nil && cs.mayRetry && cs.s.Unprocessed() && !cs.s.BytesReceived() && cs.cc.ctx.Err() == nil && cs.ctx.Err() == nil {
 		cs.unprocessed = true
 		cs.cancel()
 		return
 	}
-	res := &callResult{peer: cs.t.Peer()}
-	// Headers and trailers are only final once the stream is done; a stream
-	// that ended with an error may never have had them.
-	select {
-	case <-cs.s.Done():
-		res.header, _ = cs.s.Header()
-		res.trailer = cs.s.Trailer()
-	default:
-	}
-	for _, o := range cs.opts {
-		o.after(cs.ci, res)
+	if len(cs.opts) > 0 {
+		res := callResult{peer: cs.t.Peer()}
+		// Headers and trailers are only final once the stream is done; a
+		// stream that ended with an error may never have had them. They
+		// are copied only for the options that read them.
+		wantHdr, wantTrl := false, false
+		for _, o := range cs.opts {
+			switch o.(type) {
+			case HeaderCallOption, *HeaderCallOption:
+				wantHdr = true
+			case TrailerCallOption, *TrailerCallOption:
+				wantTrl = true
+			}
+		}
+		if wantHdr || wantTrl {
+			select {
+			case <-cs.s.Done():
+				if wantHdr {
+					res.header, _ = cs.s.Header()
+				}
+				if wantTrl {
+					res.trailer = cs.s.Trailer()
+				}
+			default:
+			}
+		}
+		for _, o := range cs.opts {
+			o.after(cs.ci, &res)
+		}
 	}
 	for _, f := range cs.ci.onFinish {
 		f(err)

@@ -240,6 +240,7 @@ func (cc *ClientConn) transportOptions() transport.ClientOptions {
 		UserAgent:             ua,
 		InitialWindowSize:     window(o.initialWindowSize),
 		InitialConnWindowSize: window(o.initialConnWindowSize),
+		DynamicWindow:         !o.staticWindow,
 		MaxHeaderListSize:     o.maxHeaderListSize,
 		WriteBufferSize:       bufSize(o.writeBufferSize),
 		ReadBufferSize:        bufSize(o.readBufferSize),

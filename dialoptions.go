@@ -48,6 +48,7 @@ type dialOptions struct {
 
 	initialWindowSize     int32
 	initialConnWindowSize int32
+	staticWindow          bool // a window size was set: no BDP estimation
 	writeBufferSize       int
 	readBufferSize        int
 	keepalive             keepalive.ClientParameters
@@ -279,25 +280,24 @@ func WithNoProxy() DialOption {
 // WithInitialWindowSize sets each stream's HTTP/2 flow-control window, in
 // bytes. Values below 65535 are ignored and the default is used.
 func WithInitialWindowSize(s int32) DialOption {
-	return funcDialOption(func(o *dialOptions) { o.initialWindowSize = s })
+	return funcDialOption(func(o *dialOptions) { o.initialWindowSize, o.staticWindow = s, true })
 }
 
 // WithInitialConnWindowSize sets the connection-wide HTTP/2 flow-control
 // window, in bytes. Values below 65535 are ignored and the default is used.
 func WithInitialConnWindowSize(s int32) DialOption {
-	return funcDialOption(func(o *dialOptions) { o.initialConnWindowSize = s })
+	return funcDialOption(func(o *dialOptions) { o.initialConnWindowSize, o.staticWindow = s, true })
 }
 
 // WithStaticStreamWindowSize fixes the per-stream window at s bytes, turning
-// off window resizing. Because this implementation never resizes windows, it
-// behaves exactly like WithInitialWindowSize.
+// off window resizing (BDP estimation), exactly like WithInitialWindowSize.
 func WithStaticStreamWindowSize(s int32) DialOption {
 	return WithInitialWindowSize(s)
 }
 
 // WithStaticConnWindowSize fixes the connection window at s bytes, turning
-// off window resizing. Because this implementation never resizes windows, it
-// behaves exactly like WithInitialConnWindowSize.
+// off window resizing (BDP estimation), exactly like
+// WithInitialConnWindowSize.
 func WithStaticConnWindowSize(s int32) DialOption {
 	return WithInitialConnWindowSize(s)
 }

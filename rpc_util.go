@@ -10,6 +10,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/encoding"
 	_ "google.golang.org/grpc/encoding/proto" // the default codec must always be available
+	"google.golang.org/grpc/internal/transport"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
@@ -70,6 +71,12 @@ func getCodec(contentSubtype string) (encoding.CodecV2, error) {
 // prepareMsg marshals msg, compresses it when comp is non-nil and returns the
 // message prefix and the payload to write. The caller frees data once written.
 func prepareMsg(codec encoding.CodecV2, comp encoding.Compressor, msg any, maxSend int) (hdr []byte, data mem.BufferSlice, err error) {
+	return prepareMsgTo(make([]byte, headerLen), codec, comp, msg, maxSend)
+}
+
+// prepareMsgTo is prepareMsg writing the prefix into hdr (headerLen
+// bytes), which streams keep so that sending costs no allocation for it.
+func prepareMsgTo(hdr []byte, codec encoding.CodecV2, comp encoding.Compressor, msg any, maxSend int) (_ []byte, data mem.BufferSlice, err error) {
 	if msg != nil {
 		data, err = codec.Marshal(msg)
 		if err != nil {
@@ -95,7 +102,6 @@ func prepareMsg(codec encoding.CodecV2, comp encoding.Compressor, msg any, maxSe
 		data.Free()
 		return nil, nil, status.Errorf(codes.ResourceExhausted, "trying to send message larger than max (%d vs. %d)", n, maxSend)
 	}
-	hdr = make([]byte, headerLen)
 	hdr[0] = flag
 	binary.BigEndian.PutUint32(hdr[1:], uint32(n))
 	return hdr, data, nil
@@ -141,13 +147,25 @@ func recvMsg(r messageReader, recvCompress string, maxRecv int) (mem.BufferSlice
 // recvRaw reads one message without decompressing it and returns its body
 // and flag. canDecompress says whether the caller can handle recvCompress.
 func recvRaw(r messageReader, recvCompress string, maxRecv int, canDecompress bool) (mem.BufferSlice, byte, error) {
-	prefix, err := r.Read(headerLen)
+	var hdr [headerLen]byte
+	// Concrete calls, so that hdr stays on the stack.
+	var err error
+	switch s := r.(type) {
+	case *transport.ClientStream:
+		err = s.ReadFull(hdr[:])
+	case *transport.ServerStream:
+		err = s.ReadFull(hdr[:])
+	default:
+		prefix, err := r.Read(headerLen)
+		if err != nil {
+			return nil, 0, unexpectedEOFToInternal(err)
+		}
+		prefix.CopyTo(hdr[:])
+		prefix.Free()
+	}
 	if err != nil {
 		return nil, 0, unexpectedEOFToInternal(err)
 	}
-	var hdr [headerLen]byte
-	prefix.CopyTo(hdr[:])
-	prefix.Free()
 
 	length := binary.BigEndian.Uint32(hdr[1:])
 	if uint64(length) > uint64(maxInt) {

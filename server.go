@@ -129,6 +129,10 @@ func (s *Server) unaryHandler(md *MethodDesc) StreamHandler {
 		if err != nil {
 			return err
 		}
+		if ss, ok := stream.(*serverStream); ok {
+			// processRPC writes the status right after this returns.
+			return ss.sendMsg(reply, true)
+		}
 		return stream.SendMsg(reply)
 	}
 }
@@ -279,6 +283,7 @@ func (s *Server) transportOptions(authInfo credentials.AuthInfo) transport.Serve
 		Keepalive:            s.opts.keepaliveParams,
 		KeepalivePolicy:      s.opts.keepalivePolicy,
 		AuthInfo:             authInfo,
+		DynamicWindow:        !s.opts.staticWindow,
 	}
 	if s.opts.initialWindowSize >= serverMinWindowSize {
 		o.InitialWindowSize = s.opts.initialWindowSize

@@ -35,6 +35,7 @@ type serverOptions struct {
 	keepalivePolicy       keepalive.EnforcementPolicy
 	initialWindowSize     int32
 	initialConnWindowSize int32
+	staticWindow          bool // a window size was set: no BDP estimation
 	writeBufferSize       int
 	readBufferSize        int
 	connectionTimeout     time.Duration
@@ -88,24 +89,23 @@ func ReadBufferSize(s int) ServerOption {
 // InitialWindowSize sets the HTTP/2 flow-control window of each stream.
 // Values below 64 KiB are ignored by the transport.
 func InitialWindowSize(s int32) ServerOption {
-	return funcServerOption(func(o *serverOptions) { o.initialWindowSize = s })
+	return funcServerOption(func(o *serverOptions) { o.initialWindowSize, o.staticWindow = s, true })
 }
 
 // InitialConnWindowSize sets the HTTP/2 flow-control window of each
 // connection. Values below 64 KiB are ignored by the transport.
 func InitialConnWindowSize(s int32) ServerOption {
-	return funcServerOption(func(o *serverOptions) { o.initialConnWindowSize = s })
+	return funcServerOption(func(o *serverOptions) { o.initialConnWindowSize, o.staticWindow = s, true })
 }
 
-// StaticStreamWindowSize sets a fixed per-stream flow-control window. This
-// implementation never resizes windows dynamically, so it is equivalent to
-// InitialWindowSize.
+// StaticStreamWindowSize sets a fixed per-stream flow-control window,
+// turning off window resizing (BDP estimation), like InitialWindowSize.
 func StaticStreamWindowSize(s int32) ServerOption {
 	return InitialWindowSize(s)
 }
 
-// StaticConnWindowSize sets a fixed connection flow-control window; it is
-// equivalent to InitialConnWindowSize here.
+// StaticConnWindowSize sets a fixed connection flow-control window, turning
+// off window resizing, like InitialConnWindowSize.
 func StaticConnWindowSize(s int32) ServerOption {
 	return InitialConnWindowSize(s)
 }

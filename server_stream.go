@@ -94,6 +94,7 @@ type serverStream struct {
 
 	// Only used by the goroutine calling RecvMsg / SendMsg respectively.
 	recvFirstMsg bool
+	hdrBuf       [headerLen]byte // message prefix; the transport copies it out
 	compName     string
 	comp         encoding.Compressor
 }
@@ -144,6 +145,12 @@ func (ss *serverStream) SetTrailer(md metadata.MD) {
 // SendMsg sends one message. Any failure also ends the RPC with that status,
 // so the client learns why even if the handler ignores the error.
 func (ss *serverStream) SendMsg(m any) (err error) {
+	return ss.sendMsg(m, false)
+}
+
+// sendMsg is SendMsg; last says the handler is done and the status follows
+// at once (unary), so the reply may wait in the write buffer for it.
+func (ss *serverStream) sendMsg(m any, last bool) (err error) {
 	defer func() {
 		if err != nil && err != io.EOF {
 			ss.ts.WriteStatus(status.Convert(err))
@@ -153,11 +160,17 @@ func (ss *serverStream) SendMsg(m any) (err error) {
 		ss.compName = name
 		ss.comp = encoding.GetCompressor(name)
 	}
-	hdr, data, err := prepareMsg(ss.codec, ss.comp, m, ss.maxSend)
+	hdr, data, err := prepareMsgTo(ss.hdrBuf[:], ss.codec, ss.comp, m, ss.maxSend)
 	if err != nil {
 		return err
 	}
 	defer data.Free()
+	switch {
+	case last:
+		return toServerRPCErr(ss.st.WriteLast(hdr, data))
+	case ss.desc.ServerStreams:
+		return toServerRPCErr(ss.st.WriteStreaming(hdr, data))
+	}
 	return toServerRPCErr(ss.st.Write(hdr, data))
 }
 

@@ -29,9 +29,10 @@ type MD map[string][]string
 // gRPC itself.
 func New(m map[string]string) MD {
 	md := make(MD, len(m))
+	a := newArena(len(m))
 	for k, v := range m {
 		key := strings.ToLower(k)
-		md[key] = append(md[key], v)
+		md[key] = a.add(md[key], v)
 	}
 	return md
 }
@@ -44,11 +45,49 @@ func Pairs(kv ...string) MD {
 		panic(fmt.Sprintf("metadata: Pairs got the odd number of input pairs for metadata: %d", len(kv)))
 	}
 	md := make(MD, len(kv)/2)
+	a := newArena(len(kv) / 2)
 	for i := 0; i < len(kv); i += 2 {
 		key := strings.ToLower(kv[i])
-		md[key] = append(md[key], kv[i+1])
+		md[key] = a.add(md[key], kv[i+1])
 	}
 	return md
+}
+
+// arena hands out the value slices of one MD from a single backing array,
+// so that building an MD costs two allocations rather than one per key.
+// Each slice is capped at its length: appending to one (by the user, or for
+// a repeated key) copies it and never touches its neighbours.
+type arena []string
+
+func newArena(n int) arena { return make(arena, 0, n) }
+
+// add returns vals with v appended.
+func (a *arena) add(vals []string, v string) []string {
+	if len(vals) > 0 || len(*a) == cap(*a) {
+		return append(vals, v)
+	}
+	*a = append(*a, v)
+	n := len(*a)
+	return (*a)[n-1 : n : n]
+}
+
+// addAll returns vals with vs appended.
+func (a *arena) addAll(vals, vs []string) []string {
+	if len(vals) > 0 || len(vs) == 0 || len(*a)+len(vs) > cap(*a) {
+		return append(vals, vs...)
+	}
+	start := len(*a)
+	*a = append(*a, vs...)
+	n := len(*a)
+	return (*a)[start:n:n]
+}
+
+func countValues(md MD) int {
+	n := 0
+	for _, v := range md {
+		n += len(v)
+	}
+	return n
 }
 
 // loggable lists the standard protocol headers whose values are safe to print;
@@ -105,8 +144,13 @@ func (md MD) Len() int {
 // Copy returns a deep copy of md: value slices are not shared.
 func (md MD) Copy() MD {
 	out := make(MD, len(md))
+	a := newArena(countValues(md))
 	for k, v := range md {
-		out[k] = copyOf(v)
+		if len(v) == 0 {
+			out[k] = []string{}
+			continue
+		}
+		out[k] = a.addAll(nil, v)
 	}
 	return out
 }
@@ -203,10 +247,11 @@ func FromIncomingContext(ctx context.Context) (MD, bool) {
 		return nil, false
 	}
 	out := make(MD, len(md))
+	a := newArena(countValues(md))
 	for k, v := range md {
 		// The MD may not have been built with our helpers, so normalise.
 		key := strings.ToLower(k)
-		out[key] = append(out[key], v...)
+		out[key] = a.addAll(out[key], v)
 	}
 	return out, true
 }
@@ -242,13 +287,14 @@ func FromOutgoingContext(ctx context.Context) (MD, bool) {
 		n += len(a) / 2
 	}
 	out := make(MD, n)
+	ar := newArena(countValues(raw.md) + n - len(raw.md))
 	for k, v := range raw.md {
 		key := strings.ToLower(k)
-		out[key] = append(out[key], v...)
+		out[key] = ar.addAll(out[key], v)
 	}
 	for _, a := range raw.added {
 		for i := 0; i+1 < len(a); i += 2 {
-			out[a[i]] = append(out[a[i]], a[i+1])
+			out[a[i]] = ar.add(out[a[i]], a[i+1])
 		}
 	}
 	return out, true

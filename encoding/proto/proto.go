@@ -43,11 +43,20 @@ func (codec) Marshal(v any) (mem.BufferSlice, error) {
 	size := proto.Size(m)
 	opts := proto.MarshalOptions{UseCachedSize: true}
 	if mem.IsBelowBufferPoolingThreshold(size) {
-		b, err := opts.Marshal(m)
+		// One allocation holds the BufferSlice's backing array, the
+		// SliceBuffer it points to and, for small messages, the bytes.
+		h := &smallMsg{}
+		buf := h.data[:0]
+		if size > len(h.data) {
+			buf = make([]byte, 0, size)
+		}
+		b, err := opts.MarshalAppend(buf, m)
 		if err != nil {
 			return nil, err
 		}
-		return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+		h.sb = b
+		h.bs[0] = &h.sb
+		return h.bs[:], nil
 	}
 	pool := mem.DefaultBufferPool()
 	bp := pool.Get(size)
@@ -71,3 +80,10 @@ func (codec) Unmarshal(data mem.BufferSlice, v any) error {
 }
 
 func (codec) Name() string { return Name }
+
+// smallMsg is the single allocation behind a small marshaled message.
+type smallMsg struct {
+	bs   [1]mem.Buffer
+	sb   mem.SliceBuffer
+	data [64]byte
+}

@@ -20,8 +20,15 @@ type Status struct {
 	s *spb.Status
 }
 
+// okStatus is shared by every plain OK status: a Status never changes,
+// and OK is by far the most common outcome of an RPC.
+var okStatus = &Status{s: &spb.Status{}}
+
 // New returns a Status with code c and message msg.
 func New(c codes.Code, msg string) *Status {
+	if c == codes.OK && msg == "" {
+		return okStatus
+	}
 	return &Status{s: &spb.Status{Code: int32(c), Message: msg}}
 }
 

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"golang.org/x/net/http2"
+	"golang.org/x/net/http2/hpack"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
@@ -34,6 +35,10 @@ type ClientOptions struct {
 	// GOAWAY is ENHANCE_YOUR_CALM "too_many_pings", so the channel can
 	// double its keepalive time as grpc-go does. (Addition to the contract.)
 	OnTooManyPings func()
+	// DynamicWindow turns on BDP estimation, which grows both receive
+	// windows as the connection's bandwidth-delay product requires
+	// (grpc-go's default unless a window size option was given).
+	DynamicWindow bool
 }
 
 // CallHdr carries the request header of a new client stream.
@@ -45,6 +50,14 @@ type CallHdr struct {
 	AcceptCompress   string
 	Metadata         metadata.MD
 	PreviousAttempts int
+	// HoldHeaders lets the HEADERS wait in the write buffer for the first
+	// Write, which the caller makes at once (unary RPCs), so that headers
+	// and request leave in one syscall. Streams send headers immediately.
+	HoldHeaders bool
+	// ClientStreams says the caller sends many messages: their flushes run
+	// on a goroutine of the transport so that sending overlaps the
+	// syscalls and back-to-back messages share them.
+	ClientStreams bool
 }
 
 // ClientTransport is the client side of one HTTP/2 connection.
@@ -75,6 +88,7 @@ func NewClientTransport(conn net.Conn, opts ClientOptions) (*ClientTransport, er
 	t.client = true
 	t.initConn(conn, opts.WriteBufferSize, opts.ReadBufferSize, opts.MaxHeaderListSize,
 		opts.InitialWindowSize, opts.InitialConnWindowSize)
+	t.bdp.on = opts.DynamicWindow
 	t.peer = &peer.Peer{Addr: conn.RemoteAddr(), LocalAddr: conn.LocalAddr(), AuthInfo: opts.AuthInfo}
 	// As grpc-go: "https" only when the handshake was TLS.
 	t.scheme = "http"
@@ -118,7 +132,8 @@ func (t *ClientTransport) NewStream(ctx context.Context, h *CallHdr) (*ClientStr
 	if err := ctx.Err(); err != nil {
 		return nil, &NewStreamError{Err: status.FromContextError(err).Err()}
 	}
-	hf := t.requestFields(ctx, h)
+	var hfArr [16]hpack.HeaderField
+	hf := t.requestFields(ctx, h, hfArr[:0])
 	if limit, bad := t.headerListTooBig(hf); bad {
 		return nil, &NewStreamError{Err: status.Error(codes.Internal,
 			"header list size to send violates the maximum size ("+strconv.FormatUint(uint64(limit), 10)+" bytes) set by server")}
@@ -127,6 +142,9 @@ func (t *ClientTransport) NewStream(ctx context.Context, h *CallHdr) (*ClientStr
 		return nil, err
 	}
 	s := &ClientStream{ct: t, headerCh: make(chan struct{})}
+	if h.ClientStreams {
+		s.flush = flushAsync
+	}
 	s.cs = s
 	s.init(&t.h2conn, ctx)
 
@@ -159,7 +177,13 @@ func (t *ClientTransport) NewStream(ctx context.Context, h *CallHdr) (*ClientStr
 	t.streams[s.id] = &s.stream
 	t.mu.Unlock()
 	t.w.headers(s.id, hf, false)
-	if err := t.w.unlock(); err != nil {
+	var werr error
+	if h.HoldHeaders {
+		werr = t.w.unlockHold()
+	} else {
+		werr = t.w.unlock()
+	}
+	if err := werr; err != nil {
 		t.close(ConnectionError{Desc: "transport: write failed: " + err.Error()})
 		return nil, &NewStreamError{Err: t.closeStatus().Err()}
 	}

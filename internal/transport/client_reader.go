@@ -12,6 +12,7 @@ import (
 // reader is the client's single frame-reading goroutine.
 func (t *ClientTransport) reader() {
 	defer close(t.readerDone)
+	defer t.wakeDeferred()
 	for {
 		f, hb, err := t.readFrame()
 		if err != nil {
@@ -97,6 +98,8 @@ func (t *ClientTransport) handleFrame(f http2.Frame) error {
 	case *http2.PingFrame:
 		if !f.IsAck() {
 			t.writePingAck(f.Data)
+		} else if isBDPAck(f) {
+			t.bdpPingAck()
 		}
 	case *http2.WindowUpdateFrame:
 		return t.handleWindowUpdate(f)
@@ -148,7 +151,7 @@ func (t *ClientTransport) onHeaders(f *headerBlock) error {
 			s.headerDone = true
 			s.header = r.md
 			s.recvCompress = r.recvCompress
-			close(s.headerCh)
+			t.deferWake(s.headerCh)
 		}
 		t.mu.Unlock()
 		return nil

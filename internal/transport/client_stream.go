@@ -28,6 +28,8 @@ type ClientStream struct {
 	trailersOnly bool
 	gotHeader    bool // reader only
 
+	flush flushMode // for Write: flushAsync for client-streaming calls
+
 	bytesReceived atomic.Bool
 	unprocessed   atomic.Bool
 	sentEnd       atomic.Bool
@@ -50,7 +52,7 @@ func (s *ClientStream) Write(hdr []byte, data mem.BufferSlice, last bool) error 
 	if last {
 		s.sentEnd.Store(true)
 	}
-	err := s.write(nil, hdr, data, last)
+	err := s.write(nil, hdr, data, last, s.flush)
 	if err == errStreamDone {
 		return io.EOF
 	}
@@ -69,7 +71,7 @@ func (s *ClientStream) CloseSend() error {
 	if done {
 		return nil
 	}
-	err := s.write(nil, nil, nil, true)
+	err := s.write(nil, nil, nil, true, flushNow)
 	if err == errStreamDone {
 		return nil
 	}
@@ -83,6 +85,33 @@ func (s *ClientStream) CloseSend() error {
 // the RPC's status.
 func (s *ClientStream) Read(n int) (mem.BufferSlice, error) {
 	return s.read(n)
+}
+
+// ReadFull reads exactly len(p) bytes of response data into p, with the
+// results of Read (io.EOF, io.ErrUnexpectedEOF, a status error).
+func (s *ClientStream) ReadFull(p []byte) error { return s.readFull(p) }
+
+// WaitHeader is Header without the copy of the metadata: it blocks until
+// the response headers arrive or the stream ends, and returns the error
+// Header would.
+func (s *ClientStream) WaitHeader() error {
+	select {
+	case <-s.headerCh:
+	default:
+		select {
+		case <-s.headerCh:
+		case <-s.ctxDone:
+			return s.ctxErr()
+		}
+	}
+	if s.header != nil || s.trailersOnly {
+		return nil
+	}
+	<-s.done
+	if st := s.Status(); st != nil && st.Code() != codes.OK {
+		return st.Err()
+	}
+	return nil
 }
 
 // Header blocks until the response headers arrive, or the stream ends.

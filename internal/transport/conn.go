@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bufio"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -24,16 +23,22 @@ type h2conn struct {
 	w      writer
 	fr     *http2.Framer
 	hr     headerReader
-	br     *bufio.Reader
+	br     *bufReader
 	pool   mem.BufferPool
 	peer   *peer.Peer
 	done   chan struct{} // closed when the transport is closed
 
-	streamWindow uint32 // our per-stream receive window
-	connWindow   uint32 // our connection receive window
-	connUnacked  uint32 // reader only
+	streamWindow atomic.Uint32 // our per-stream receive window (BDP may grow it)
+	connWindow   uint32        // our connection receive window; reader only
+	bdp          bdpEstimator  // reader only
+	connUnacked  uint32        // reader only
 
 	activity atomic.Bool // a frame was read since the keepalive last looked
+
+	// Reader only: channels to close (waking blocked callers) once the
+	// reader has handled the frames it has buffered; see wakeDeferred.
+	wakes    []chan struct{}
+	wakeHook func() // side-specific deferred work (server: new streams)
 
 	settingsHook func()      // side-specific reaction to new peer SETTINGS
 	closeHook    func(error) // closes the owning transport after a write failure
@@ -74,13 +79,16 @@ func (c *h2conn) initConn(nc net.Conn, wbuf, rbuf int, maxHdr *uint32, streamWin
 	c.sendQuota = defaultWindow
 	c.peerWindow = defaultWindow
 	c.peerMaxStr = ^uint32(0)
-	c.streamWindow = windowOrDefault(streamWin)
+	c.streamWindow.Store(windowOrDefault(streamWin))
 	c.connWindow = windowOrDefault(connWin)
-	c.w.init(nc, wbuf)
+	c.bdp.bdp = c.streamWindow.Load()
+	c.w.init(nc, wbuf, c.pool)
+	c.w.onAsyncErr = func(err error) { c.writeFailed(err) }
 	if rbuf <= 0 {
 		rbuf = defaultBufSize
 	}
-	c.br = bufio.NewReaderSize(nc, rbuf)
+	c.br = newBufReader(nc, rbuf, c.pool)
+	c.br.beforeBlock = c.wakeDeferred
 	c.fr = http2.NewFramer(nil, c.br)
 	c.fr.SetMaxReadFrameSize(maxFrameLen)
 	c.fr.SetReuseFrames()
@@ -89,6 +97,26 @@ func (c *h2conn) initConn(nc net.Conn, wbuf, rbuf int, maxHdr *uint32, streamWin
 		c.fr.MaxHeaderListSize = *maxHdr
 	}
 	c.hr.init(c.fr, c.br, c.fr.MaxHeaderListSize)
+}
+
+// deferWake closes ch at the latest before the reader next blocks. Reader
+// only. Waking a caller per frame would make a response that arrived in one
+// read (headers, message, trailers) wake its caller several times.
+func (c *h2conn) deferWake(ch chan struct{}) {
+	c.wakes = append(c.wakes, ch)
+}
+
+// wakeDeferred does the deferred work: called by the reader before it
+// blocks on the connection and when it exits.
+func (c *h2conn) wakeDeferred() {
+	for i, ch := range c.wakes {
+		close(ch)
+		c.wakes[i] = nil
+	}
+	c.wakes = c.wakes[:0]
+	if c.wakeHook != nil {
+		c.wakeHook()
+	}
 }
 
 // readFrame reads the next frame. A HEADERS frame (with its CONTINUATIONs)
@@ -116,8 +144,8 @@ func windowOrDefault(v int32) uint32 {
 // settings is our SETTINGS frame (plus the connection window increase).
 func (c *h2conn) writeSettings(extra []http2.Setting, maxHdr *uint32) error {
 	ss := append(extra, http2.Setting{ID: http2.SettingMaxFrameSize, Val: maxFrameLen})
-	if c.streamWindow != defaultWindow {
-		ss = append(ss, http2.Setting{ID: http2.SettingInitialWindowSize, Val: c.streamWindow})
+	if w := c.streamWindow.Load(); w != defaultWindow {
+		ss = append(ss, http2.Setting{ID: http2.SettingInitialWindowSize, Val: w})
 	}
 	if maxHdr != nil {
 		ss = append(ss, http2.Setting{ID: http2.SettingMaxHeaderListSize, Val: *maxHdr})
@@ -220,6 +248,7 @@ func (c *h2conn) closeStatus() *status.Status {
 // connection error to apply, if any.
 func (c *h2conn) dataFrame(f *http2.DataFrame, s *stream) error {
 	flowLen := f.Length
+	c.bdpData(flowLen)
 	if inc, err := c.onConnData(flowLen); err != nil {
 		return err
 	} else if inc > 0 {

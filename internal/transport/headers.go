@@ -44,8 +44,9 @@ func decodeMDValue(k, v string) (string, error) {
 }
 
 // requestFields builds the HEADERS of a new client stream.
-func (t *ClientTransport) requestFields(ctx context.Context, h *CallHdr) []hpack.HeaderField {
-	hf := make([]hpack.HeaderField, 0, 10+len(h.Metadata))
+// The fields are appended to hf, which callers pass with room on their
+// stack so that building the header costs no allocation.
+func (t *ClientTransport) requestFields(ctx context.Context, h *CallHdr, hf []hpack.HeaderField) []hpack.HeaderField {
 	host := h.Host
 	if host == "" {
 		host = t.opts.Authority
@@ -105,8 +106,49 @@ type request struct {
 	md             metadata.MD
 }
 
+// mdBuilder fills a metadata map whose single-valued keys share one
+// backing array, so a header block costs two allocations, not one per key.
+type mdBuilder struct {
+	md   metadata.MD
+	vals []string
+	n    int // expected number of values
+}
+
+func (b *mdBuilder) add(k, v string) {
+	if b.md == nil {
+		b.md = make(metadata.MD, b.n)
+	}
+	if old, ok := b.md[k]; ok {
+		b.md[k] = append(old, v) // full capacity: copies, never clobbers vals
+		return
+	}
+	if b.vals == nil {
+		b.vals = make([]string, 0, max(b.n, 1))
+	}
+	if len(b.vals) == cap(b.vals) {
+		b.md[k] = []string{v}
+		return
+	}
+	b.vals = append(b.vals, v)
+	i := len(b.vals)
+	b.md[k] = b.vals[i-1 : i : i]
+}
+
 func parseRequest(fields []hpack.HeaderField, r *request) {
-	r.md = make(metadata.MD, len(fields))
+	mb := mdBuilder{n: len(fields)}
+	defer func() {
+		if mb.md == nil {
+			mb.md = metadata.MD{}
+		}
+		r.md = mb.md
+		// RFC 9113 §8.3.1: Host is the fallback for a missing :authority.
+		if len(r.md[":authority"]) == 0 {
+			if h, ok := r.md["host"]; ok {
+				r.md[":authority"] = h
+			}
+		}
+		delete(r.md, "host")
+	}()
 	for _, f := range fields {
 		switch f.Name {
 		case "content-type":
@@ -115,11 +157,11 @@ func parseRequest(fields []hpack.HeaderField, r *request) {
 				r.badContentType = f.Value
 				continue
 			}
-			r.md[f.Name] = append(r.md[f.Name], f.Value)
+			mb.add(f.Name, f.Value)
 			r.contentSubtype = sub
 			r.isGRPC = true
 		case "grpc-accept-encoding":
-			r.md[f.Name] = append(r.md[f.Name], f.Value)
+			mb.add(f.Name, f.Value)
 			if f.Value != "" {
 				if r.acceptCompress != "" {
 					r.acceptCompress += "," + f.Value
@@ -153,29 +195,24 @@ func parseRequest(fields []hpack.HeaderField, r *request) {
 					" in header "+strconv.Quote(f.Name)+": "+err.Error())
 				continue
 			}
-			r.md[f.Name] = append(r.md[f.Name], v)
+			mb.add(f.Name, v)
 		}
 	}
-	// RFC 9113 §8.3.1: Host is the fallback for a missing :authority.
-	if len(r.md[":authority"]) == 0 {
-		if h, ok := r.md["host"]; ok {
-			r.md[":authority"] = h
-		}
-	}
-	delete(r.md, "host")
 }
 
 // response is a parsed server response header block (headers or trailers).
 type response struct {
+	mb           mdBuilder
 	md           metadata.MD
 	recvCompress string
 }
 
 func (r *response) add(k, v string) {
-	if r.md == nil {
-		r.md = make(metadata.MD, 2)
+	if r.mb.n == 0 {
+		r.mb.n = 2
 	}
-	r.md[k] = append(r.md[k], v)
+	r.mb.add(k, v)
+	r.md = r.mb.md
 }
 
 // parseResponse interprets a response header block. initial is true for the

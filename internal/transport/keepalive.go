@@ -84,6 +84,8 @@ func (t *ServerTransport) onPing(f *http2.PingFrame) error {
 	if f.IsAck() {
 		if f.Data == drainPing {
 			t.finalGoAway()
+		} else if isBDPAck(f) {
+			t.bdpPingAck()
 		}
 		return nil
 	}
@@ -153,19 +155,27 @@ func (t *ServerTransport) startKeepalive() {
 	t.kaDone = make(chan struct{})
 	go func() {
 		defer close(t.kaDone)
-		idleT := time.NewTimer(idle)
-		ageT := time.NewTimer(age)
+		// An idle connection should cost little: timers that can never
+		// fire are not made (a nil channel never becomes ready).
+		idleT, idleC := optTimer(idle)
+		ageT, ageC := optTimer(age)
 		pingT := time.NewTimer(interval)
-		defer idleT.Stop()
-		defer ageT.Stop()
 		defer pingT.Stop()
+		defer func() {
+			if idleT != nil {
+				idleT.Stop()
+			}
+			if ageT != nil {
+				ageT.Stop()
+			}
+		}()
 		aged := false
 		outstanding := false
 		for {
 			select {
 			case <-t.done:
 				return
-			case <-idleT.C:
+			case <-idleC:
 				t.mu.Lock()
 				n, since := len(t.streams), t.idleSince
 				t.mu.Unlock()
@@ -176,14 +186,18 @@ func (t *ServerTransport) startKeepalive() {
 				} else {
 					t.Drain("max_idle")
 				}
-			case <-ageT.C:
+			case <-ageC:
 				if aged {
 					t.Close(ConnectionError{Desc: "transport: max connection age grace exceeded"})
 					return
 				}
 				aged = true
 				t.Drain("max_age")
-				ageT.Reset(grace)
+				if grace == infinity {
+					ageC = nil
+				} else {
+					ageT.Reset(grace)
+				}
 			case <-pingT.C:
 				if t.activity.Swap(false) {
 					outstanding = false
@@ -200,6 +214,16 @@ func (t *ServerTransport) startKeepalive() {
 			}
 		}
 	}()
+}
+
+// optTimer returns a timer for d and its channel, or nils when d is
+// infinity.
+func optTimer(d time.Duration) (*time.Timer, <-chan time.Time) {
+	if d == infinity {
+		return nil, nil
+	}
+	t := time.NewTimer(d)
+	return t, t.C
 }
 
 func orInfinity(d time.Duration) time.Duration {

@@ -32,6 +32,8 @@ type ServerOptions struct {
 	Keepalive             keepalive.ServerParameters
 	KeepalivePolicy       keepalive.EnforcementPolicy
 	AuthInfo              credentials.AuthInfo
+	// DynamicWindow turns on BDP estimation (see ClientOptions).
+	DynamicWindow bool
 }
 
 // ServerTransport is the server side of one HTTP/2 connection.
@@ -43,6 +45,9 @@ type ServerTransport struct {
 	kaDone     chan struct{}
 
 	maxStreamID atomic.Uint32 // highest client stream id seen; written by the reader
+
+	handle          func(*ServerStream)
+	deferredStreams []*ServerStream // reader only: new streams not yet handed to handle
 
 	// Reader only: keepalive enforcement.
 	lastPingAt  time.Time
@@ -89,8 +94,10 @@ func NewServerTransport(conn net.Conn, opts ServerOptions) (*ServerTransport, er
 	}
 	t.initConn(conn, opts.WriteBufferSize, opts.ReadBufferSize, opts.MaxHeaderListSize,
 		opts.InitialWindowSize, opts.InitialConnWindowSize)
+	t.bdp.on = opts.DynamicWindow
 	t.peer = &peer.Peer{Addr: conn.RemoteAddr(), LocalAddr: conn.LocalAddr(), AuthInfo: opts.AuthInfo}
 	t.closeHook = func(err error) { t.Close(ConnectionError{Desc: "transport: write failed: " + err.Error()}) }
+	t.wakeHook = t.handOff
 	t.idleSince = time.Now()
 	fail := func(err error) (*ServerTransport, error) {
 		conn.Close()
@@ -136,6 +143,8 @@ func (t *ServerTransport) Done() <-chan struct{} { return t.done }
 // connection is closed.
 func (t *ServerTransport) HandleStreams(ctx context.Context, handle func(*ServerStream)) {
 	t.baseCtx = peer.NewContext(ctx, t.peer)
+	t.handle = handle
+	defer t.wakeDeferred()
 	t.startKeepalive()
 	defer func() {
 		if t.kaDone != nil {
@@ -177,6 +186,16 @@ func (t *ServerTransport) HandleStreams(ctx context.Context, handle func(*Server
 }
 
 var errClosed = errors.New("transport closed")
+
+// handOff passes the streams that onHeaders accepted to the handler.
+// Reader only.
+func (t *ServerTransport) handOff() {
+	for i, s := range t.deferredStreams {
+		t.handle(s)
+		t.deferredStreams[i] = nil
+	}
+	t.deferredStreams = t.deferredStreams[:0]
+}
 
 func (t *ServerTransport) connError(err error) {
 	code := http2.ErrCodeProtocol
@@ -333,7 +352,9 @@ func (t *ServerTransport) onHeaders(f *headerBlock, handle func(*ServerStream)) 
 		s.recvEnded.Store(true)
 		s.endRecv(io.EOF, false)
 	}
-	handle(s)
+	// Handed over once the frames at hand are handled, so that a request
+	// that arrived whole is queued before its handler starts.
+	t.deferredStreams = append(t.deferredStreams, s)
 	return nil
 }
 

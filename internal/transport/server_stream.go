@@ -25,6 +25,7 @@ type ServerStream struct {
 	recvCompress   string
 	acceptCompress string
 	recvEnded      atomic.Bool // the client half-closed
+	held           atomic.Bool // WriteLast left frames in the write buffer
 
 	mu           sync.Mutex // header/trailer state
 	sendCompress string
@@ -60,6 +61,10 @@ func (s *ServerStream) SetSendCompress(name string) {
 // Read returns exactly n bytes of request data; io.EOF at the client's
 // END_STREAM when no partial data is pending.
 func (s *ServerStream) Read(n int) (mem.BufferSlice, error) { return s.read(n) }
+
+// ReadFull reads exactly len(p) bytes of request data into p, with the
+// results of Read.
+func (s *ServerStream) ReadFull(p []byte) error { return s.readFull(p) }
 
 // SetHeader merges md into the response headers to be sent.
 func (s *ServerStream) SetHeader(md metadata.MD) error {
@@ -116,9 +121,9 @@ func (s *ServerStream) doneErr() error {
 
 // headerFieldsLocked builds the response HEADERS and marks them sent.
 // Caller holds s.mu.
-func (s *ServerStream) headerFieldsLocked() []hpack.HeaderField {
+// The fields are appended to hf (stack room from the caller).
+func (s *ServerStream) headerFieldsLocked(hf []hpack.HeaderField) []hpack.HeaderField {
 	s.headerSent = true
-	hf := make([]hpack.HeaderField, 0, 3+len(s.header))
 	hf = append(hf,
 		hpack.HeaderField{Name: ":status", Value: "200"},
 		hpack.HeaderField{Name: "content-type", Value: grpcutil.ContentType(s.contentSubtype)},
@@ -151,19 +156,43 @@ func (s *ServerStream) checkHeaderSize(hf []hpack.HeaderField) error {
 
 // writeHeaderLocked sends the response HEADERS. Caller holds s.mu.
 func (s *ServerStream) writeHeaderLocked() error {
-	hf := s.headerFieldsLocked()
+	var hfArr [8]hpack.HeaderField
+	hf := s.headerFieldsLocked(hfArr[:0])
 	if s.isFinished() {
 		return s.doneErr()
 	}
 	if err := s.checkHeaderSize(hf); err != nil {
 		return err
 	}
-	return s.write(hf, nil, nil, false)
+	return s.write(hf, nil, nil, false, flushNow)
 }
 
 // Write sends hdr and data as DATA frames, sending the headers first if
 // needed. It blocks for flow-control quota.
 func (s *ServerStream) Write(hdr []byte, data mem.BufferSlice) error {
+	return s.write2(hdr, data, flushNow)
+}
+
+// WriteStreaming is Write for a handler that sends many messages: the
+// flush runs on a goroutine of the transport, so that the handler
+// prepares its next message during the syscall and back-to-back messages
+// share one.
+func (s *ServerStream) WriteStreaming(hdr []byte, data mem.BufferSlice) error {
+	return s.write2(hdr, data, flushAsync)
+}
+
+// WriteLast is Write for the last message of a response whose
+// WriteStatus the caller makes at once: the frames may wait in the write
+// buffer for the trailers, so a unary response costs one syscall.
+func (s *ServerStream) WriteLast(hdr []byte, data mem.BufferSlice) error {
+	return s.write2(hdr, data, flushHold)
+}
+
+func (s *ServerStream) write2(hdr []byte, data mem.BufferSlice, mode flushMode) error {
+	if mode == flushHold {
+		// Whatever happens next, WriteStatus owes a flush.
+		s.held.Store(true)
+	}
 	s.mu.Lock()
 	if s.statusSent {
 		s.mu.Unlock()
@@ -173,16 +202,17 @@ func (s *ServerStream) Write(hdr []byte, data mem.BufferSlice) error {
 	if !s.headerSent {
 		// Keep s.mu until the headers are out so a concurrent WriteStatus
 		// cannot overtake them.
-		hf := s.headerFieldsLocked()
+		var hfArr [8]hpack.HeaderField
+		hf := s.headerFieldsLocked(hfArr[:0])
 		if s.isFinished() {
 			err = errStreamDone
 		} else if err = s.checkHeaderSize(hf); err == nil {
-			err = s.write(hf, hdr, data, false)
+			err = s.write(hf, hdr, data, false, mode)
 		}
 		s.mu.Unlock()
 	} else {
 		s.mu.Unlock()
-		err = s.write(nil, hdr, data, false)
+		err = s.write(nil, hdr, data, false, mode)
 	}
 	if err == errStreamDone {
 		return s.doneErr()
@@ -194,6 +224,16 @@ func (s *ServerStream) Write(hdr []byte, data mem.BufferSlice) error {
 // response), END_STREAM, and RST_STREAM(NO_ERROR) if the client is still
 // sending. Calls after the first are no-ops.
 func (s *ServerStream) WriteStatus(st *status.Status) error {
+	err := s.writeStatus(st)
+	if s.held.Swap(false) {
+		// The trailers were not written (and flushed): don't leave the
+		// frames WriteLast held in the buffer.
+		s.st.w.flush()
+	}
+	return err
+}
+
+func (s *ServerStream) writeStatus(st *status.Status) error {
 	s.mu.Lock()
 	if s.statusSent {
 		s.mu.Unlock()
@@ -208,7 +248,8 @@ func (s *ServerStream) WriteStatus(st *status.Status) error {
 		s.mu.Unlock()
 		return s.doneErr()
 	}
-	hf := make([]hpack.HeaderField, 0, 6+len(s.header)+len(s.trailer))
+	var hfArr [8]hpack.HeaderField
+	hf := hfArr[:0]
 	if !s.headerSent {
 		s.headerSent = true
 		hf = append(hf,
@@ -232,6 +273,7 @@ func (s *ServerStream) WriteStatus(st *status.Status) error {
 	}
 	err := t.w.lock()
 	if err == nil {
+		s.held.Store(false) // the unlock below flushes, or a later writer does
 		t.w.headers(s.id, hf, true)
 		if !s.recvEnded.Load() {
 			t.w.fail(t.w.fr.WriteRSTStream(s.id, http2.ErrCodeNo))

@@ -74,7 +74,7 @@ func (s *stream) pushData(data []byte, flowLen uint32) (overflow bool) {
 	if s.rerr != nil {
 		return false // locally abandoned or already ended: drop
 	}
-	if uint64(s.inflight)+uint64(flowLen) > uint64(s.c.streamWindow) {
+	if uint64(s.inflight)+uint64(flowLen) > uint64(s.c.streamWindow.Load()) {
 		return true
 	}
 	s.inflight += flowLen
@@ -86,7 +86,13 @@ func (s *stream) pushData(data []byte, flowLen uint32) (overflow bool) {
 	copy(*b, data)
 	s.chunks = append(s.chunks, chunk{buf: b, end: len(data)})
 	s.buffered += len(data)
-	s.wakeReader()
+	if s.rwait != nil {
+		// Woken once the reader has handled every frame it already has
+		// (wakeDeferred), so a reader blocked on this stream wakes once
+		// for a response that arrived in one piece.
+		s.c.deferWake(s.rwait)
+		s.rwait = nil
+	}
 	return false
 }
 
@@ -121,6 +127,30 @@ func (s *stream) read(n int) (mem.BufferSlice, error) {
 	if n <= 0 {
 		return nil, nil
 	}
+	if err := s.wait(n); err != nil {
+		return nil, err
+	}
+	out := s.take(n)
+	s.consumed(n)
+	return out, nil
+}
+
+// readFull is read into p, without allocating the result.
+func (s *stream) readFull(p []byte) error {
+	if len(p) == 0 {
+		return nil
+	}
+	if err := s.wait(len(p)); err != nil {
+		return err
+	}
+	s.copyOut(p)
+	s.consumed(len(p))
+	return nil
+}
+
+// wait blocks until n bytes are queued and returns with rmu held, or
+// returns the error that ends the stream (without rmu).
+func (s *stream) wait(n int) error {
 	s.rmu.Lock()
 	for s.buffered < n {
 		if err := s.rerr; err != nil {
@@ -128,7 +158,7 @@ func (s *stream) read(n int) (mem.BufferSlice, error) {
 				err = io.ErrUnexpectedEOF
 			}
 			s.rmu.Unlock()
-			return nil, err
+			return err
 		}
 		// Everything queued now belongs to this read: return it to the
 		// peer so a message larger than the window can arrive.
@@ -146,13 +176,18 @@ func (s *stream) read(n int) (mem.BufferSlice, error) {
 		select {
 		case <-ch:
 		case <-s.ctxDone:
-			return nil, s.ctxErr()
+			return s.ctxErr()
 		case <-s.c.done:
 			// The closer fails every stream; take its error from rerr.
 		}
 		s.rmu.Lock()
 	}
-	out := s.take(n)
+	return nil
+}
+
+// consumed accounts n bytes just taken by the application, releases rmu
+// and sends the stream WINDOW_UPDATE that became due, if any.
+func (s *stream) consumed(n int) {
 	pre := min(s.preacked, n)
 	s.preacked -= pre
 	s.unacked += uint32(n - pre)
@@ -161,13 +196,12 @@ func (s *stream) read(n int) (mem.BufferSlice, error) {
 	if inc > 0 {
 		s.c.writeWindowUpdate(s.id, inc)
 	}
-	return out, nil
 }
 
 // windowUpdateLocked returns the stream WINDOW_UPDATE increment due, if
 // any: once a quarter of the window is returnable. Caller holds rmu.
 func (s *stream) windowUpdateLocked() uint32 {
-	if s.unacked < s.c.streamWindow/4 || s.rerr != nil {
+	if s.unacked < s.c.streamWindow.Load()/4 || s.rerr != nil {
 		return 0
 	}
 	inc := s.unacked
@@ -225,7 +259,8 @@ func (s *stream) copyOut(dst []byte) {
 // write sends hdr+data as DATA frames, waiting for flow-control quota.
 // When hf is non-nil those HEADERS go first, in the same buffered batch as
 // the first DATA frame if quota is at hand, so a response costs one flush.
-func (s *stream) write(hf []hpack.HeaderField, hdr []byte, data mem.BufferSlice, end bool) error {
+// mode says how the last frames are flushed (see flushMode).
+func (s *stream) write(hf []hpack.HeaderField, hdr []byte, data mem.BufferSlice, end bool, mode flushMode) error {
 	var cur dataCursor
 	cur.reset(hdr, data)
 	c := s.c
@@ -243,7 +278,7 @@ func (s *stream) write(hf []hpack.HeaderField, hdr []byte, data mem.BufferSlice,
 		if n > 0 || (cur.left == 0 && end) {
 			c.w.data(s.id, &cur, n, end && cur.left == n)
 		}
-		if err := c.w.unlock(); err != nil {
+		if err := c.w.unlockMode(mode, cur.left == 0); err != nil {
 			return c.writeFailed(err)
 		}
 	}
@@ -256,7 +291,7 @@ func (s *stream) write(hf []hpack.HeaderField, hdr []byte, data mem.BufferSlice,
 			return c.writeFailed(err)
 		}
 		c.w.data(s.id, &cur, n, end && cur.left == n)
-		if err := c.w.unlock(); err != nil {
+		if err := c.w.unlockMode(mode, cur.left == 0); err != nil {
 			return c.writeFailed(err)
 		}
 	}

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/binary"
 	"io"
@@ -33,14 +32,20 @@ type writer struct {
 	mu      sync.Mutex
 	pending atomic.Int32
 	nc      net.Conn
-	bw      *bufio.Writer // nil when unbuffered
+	bw      *bufWriter // nil when unbuffered
 	out     io.Writer
 	fr      *http2.Framer
 	henc    *hpack.Encoder
 	hbuf    bytes.Buffer
 	err     error // sticky: once a write failed the connection is dead
-	fh      [frameHeaderLen]byte
-	sentHdr atomic.Bool // HEADERS or DATA written since last reset (ping strikes)
+
+	// wmu orders writes to nc: taken under mu by whoever writes, and kept
+	// by an asynchronous flush after it lets go of mu.
+	wmu        sync.Mutex
+	flushing   bool        // under mu: flushLoop runs and will flush the buffer
+	onAsyncErr func(error) // reports a failed asynchronous flush
+	fh         [frameHeaderLen]byte
+	sentHdr    atomic.Bool // HEADERS or DATA written since last reset (ping strikes)
 
 	// Control frames queued by callers that must not wait for the lock
 	// (the reader): whoever holds or next takes the lock writes them.
@@ -58,6 +63,8 @@ const (
 	ctrlPingAck
 	ctrlSettingsAck
 	ctrlSettingsAckTable // SETTINGS ack after applying a new HPACK table size (val)
+	ctrlPing             // PING (data), not an ack
+	ctrlSettingsWindow   // SETTINGS with a new INITIAL_WINDOW_SIZE (val)
 )
 
 // ctrlFrame is a small control frame waiting to be written.
@@ -84,6 +91,13 @@ func (w *writer) kick() error {
 	var err error
 	for w.ctrlPending.Load() {
 		if !w.mu.TryLock() {
+			return nil
+		}
+		if w.flushing {
+			// flushLoop writes the queued frames once its write returns;
+			// the reader must not wait for that write here (the peer may
+			// be waiting for us to read).
+			w.mu.Unlock()
 			return nil
 		}
 		if w.err == nil {
@@ -124,6 +138,10 @@ func (w *writer) writeCtrl() {
 			fallthrough
 		case ctrlSettingsAck:
 			err = w.fr.WriteSettingsAck()
+		case ctrlPing:
+			err = w.fr.WritePing(false, f.data)
+		case ctrlSettingsWindow:
+			err = w.fr.WriteSettings(http2.Setting{ID: http2.SettingInitialWindowSize, Val: f.val})
 		}
 		if w.fail(err) != nil {
 			break
@@ -132,14 +150,14 @@ func (w *writer) writeCtrl() {
 	w.ctrlSpare = q[:0]
 }
 
-func (w *writer) init(nc net.Conn, size int) {
+func (w *writer) init(nc net.Conn, size int, pool mem.BufferPool) {
 	w.nc = nc
 	w.out = nc
 	if size == 0 {
 		size = defaultBufSize
 	}
 	if size > 0 {
-		w.bw = bufio.NewWriterSize(nc, size)
+		w.bw = newBufWriter(nc, size, pool, &w.wmu)
 		w.out = w.bw
 	}
 	w.fr = http2.NewFramer(w.out, nil)
@@ -160,11 +178,27 @@ func (w *writer) lock() error {
 }
 
 // unlock releases the writer, flushing if nobody else is queued.
-func (w *writer) unlock() error {
+func (w *writer) unlock() error { return w.release(false) }
+
+// unlockAsync is unlock for a writer that streams many messages: the
+// flush runs on a goroutine of its own, so the caller prepares its next
+// message during the syscall and messages written meanwhile share the
+// next flush.
+func (w *writer) unlockAsync() error { return w.release(true) }
+
+func (w *writer) release(async bool) error {
 	if w.err == nil {
 		w.writeCtrl()
 	}
-	if w.pending.Add(-1) == 0 && w.err == nil && w.bw != nil && w.bw.Buffered() > 0 {
+	// While an asynchronous flush runs, it flushes whatever is buffered
+	// when its write returns, so nobody else needs to.
+	if w.pending.Add(-1) == 0 && w.err == nil && w.bw != nil && w.bw.Buffered() > 0 && !w.flushing {
+		if async {
+			w.flushing = true
+			w.mu.Unlock()
+			go w.flushLoop()
+			return nil
+		}
 		if err := w.bw.Flush(); err != nil {
 			w.err = err
 		}
@@ -174,6 +208,70 @@ func (w *writer) unlock() error {
 	if err == nil && w.ctrlPending.Load() {
 		err = w.kick()
 	}
+	return err
+}
+
+// flushMode says how a stream write leaves its last frames.
+type flushMode uint8
+
+const (
+	flushNow   flushMode = iota // flush at once unless others are queued
+	flushHold                   // leave them for the caller's next write (see unlockHold)
+	flushAsync                  // flush on another goroutine (see unlockAsync)
+)
+
+// unlockMode releases the writer as mode says once the write is
+// complete (last); a partial write always flushes as usual.
+func (w *writer) unlockMode(mode flushMode, last bool) error {
+	switch {
+	case !last || mode == flushNow:
+		return w.unlock()
+	case mode == flushHold:
+		return w.unlockHold()
+	}
+	return w.unlockAsync()
+}
+
+// flushLoop writes out the buffer, without holding mu during the
+// syscall, until nothing is left.
+func (w *writer) flushLoop() {
+	w.mu.Lock()
+	for {
+		if w.err == nil {
+			w.writeCtrl() // kick leaves queued control frames to us
+		}
+		if w.err != nil || w.bw.Buffered() == 0 {
+			break
+		}
+		buf, n := w.bw.detach()
+		// wmu, taken before mu is released, keeps this write ahead of any
+		// later one.
+		w.wmu.Lock()
+		w.mu.Unlock()
+		_, err := w.nc.Write((*buf)[:n])
+		w.bw.pool.Put(buf)
+		w.wmu.Unlock()
+		w.mu.Lock()
+		w.fail(err)
+	}
+	w.flushing = false
+	err := w.err
+	w.mu.Unlock()
+	if err != nil && w.onAsyncErr != nil {
+		w.onAsyncErr(err)
+	}
+}
+
+// unlockHold releases the writer without flushing: the holder promises
+// another write (which flushes) follows at once, so both leave in one
+// syscall. Any other writer's flush also takes the held frames along.
+func (w *writer) unlockHold() error {
+	if w.err == nil {
+		w.writeCtrl()
+	}
+	w.pending.Add(-1)
+	err := w.err
+	w.mu.Unlock()
 	return err
 }
 

@@ -1,0 +1,200 @@
+package transport
+
+import (
+	"io"
+	"sync"
+
+	"google.golang.org/grpc/mem"
+)
+
+// An idle connection should cost little memory, so neither direction keeps
+// a full-size buffer between bursts: the writer takes one from a pool for
+// each burst and returns it on Flush, and the reader blocks on a small
+// buffer, moving to a pooled full-size one only while data keeps coming.
+
+// bufWriter is a bufio.Writer whose buffer is borrowed from a pool while
+// it holds unflushed data.
+type bufWriter struct {
+	w    io.Writer
+	wmu  *sync.Mutex // held around every write to w
+	size int
+	pool mem.BufferPool
+	buf  *[]byte // nil between bursts
+	n    int
+	err  error
+}
+
+func newBufWriter(w io.Writer, size int, pool mem.BufferPool, wmu *sync.Mutex) *bufWriter {
+	return &bufWriter{w: w, size: size, pool: pool, wmu: wmu}
+}
+
+func (b *bufWriter) write(p []byte) (int, error) {
+	b.wmu.Lock()
+	defer b.wmu.Unlock()
+	return b.w.Write(p)
+}
+
+// detach hands the buffered bytes (buffer and length) to the caller,
+// who writes them out and returns the buffer to the pool.
+func (b *bufWriter) detach() (*[]byte, int) {
+	buf, n := b.buf, b.n
+	b.buf, b.n = nil, 0
+	return buf, n
+}
+
+// Buffered returns the number of bytes waiting for Flush.
+func (b *bufWriter) Buffered() int { return b.n }
+
+func (b *bufWriter) Write(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	total := 0
+	for len(p) > 0 {
+		if b.buf == nil {
+			if len(p) >= b.size {
+				// Nothing buffered and a big write: skip the copy.
+				n, err := b.write(p)
+				b.err = err
+				return total + n, err
+			}
+			b.buf = b.pool.Get(b.size)
+		}
+		k := copy((*b.buf)[b.n:], p)
+		b.n += k
+		total += k
+		p = p[k:]
+		if b.n == len(*b.buf) {
+			if err := b.writeOut(); err != nil {
+				return total, err
+			}
+		}
+	}
+	return total, nil
+}
+
+// writeOut writes the buffered bytes, keeping the buffer for the rest of
+// the burst.
+func (b *bufWriter) writeOut() error {
+	if b.n > 0 {
+		_, b.err = b.write((*b.buf)[:b.n])
+		b.n = 0
+	}
+	return b.err
+}
+
+// Flush writes the buffered bytes and returns the buffer to the pool.
+func (b *bufWriter) Flush() error {
+	if b.buf == nil {
+		return b.err
+	}
+	if b.err == nil {
+		b.writeOut()
+	}
+	b.pool.Put(b.buf)
+	b.buf = nil
+	b.n = 0
+	return b.err
+}
+
+// smallReadSize is the buffer an idle connection blocks on; it holds a
+// typical small request or response whole.
+const smallReadSize = 1024
+
+// bufReader is a bufio.Reader that holds only a small buffer while idle.
+type bufReader struct {
+	r     io.Reader
+	size  int
+	pool  mem.BufferPool
+	big   *[]byte // pooled, held only while reads keep filling it
+	cur   []byte  // the buffer being served: small[:] or *big
+	lo    int
+	hi    int
+	err   error
+	small [smallReadSize]byte
+
+	// beforeBlock, if set, runs before each read from r, which may block.
+	beforeBlock func()
+}
+
+func newBufReader(r io.Reader, size int, pool mem.BufferPool) *bufReader {
+	return &bufReader{r: r, size: max(size, smallReadSize), pool: pool}
+}
+
+func (b *bufReader) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if b.lo == b.hi {
+		if b.err != nil {
+			return 0, b.readErr()
+		}
+		if b.beforeBlock != nil {
+			b.beforeBlock()
+		}
+		if len(p) >= b.size {
+			// Big read, empty buffer: read straight into p.
+			b.release()
+			n, err := b.r.Read(p)
+			if n < 0 {
+				n = 0
+			}
+			b.err = err
+			if n == 0 {
+				return 0, b.readErr()
+			}
+			return n, nil
+		}
+		b.fill()
+		if b.lo == b.hi {
+			return 0, b.readErr()
+		}
+	}
+	n := copy(p, b.cur[b.lo:b.hi])
+	b.lo += n
+	return n, nil
+}
+
+func (b *bufReader) readErr() error {
+	err := b.err
+	b.err = nil
+	return err
+}
+
+// fill reads once into an empty buffer: the small one, unless the last
+// read filled its buffer (more is probably waiting), then a pooled one.
+func (b *bufReader) fill() {
+	full := b.hi > 0 && b.hi == len(b.cur)
+	switch {
+	case full && b.big == nil:
+		b.big = b.pool.Get(b.size)
+		b.cur = *b.big
+	case !full:
+		b.release()
+		b.cur = b.small[:]
+	}
+	b.lo, b.hi = 0, 0
+	for i := 0; i < 100; i++ {
+		n, err := b.r.Read(b.cur)
+		if n < 0 {
+			n = 0
+		}
+		b.hi = n
+		if err != nil {
+			b.err = err
+		}
+		if n > 0 || err != nil {
+			return
+		}
+	}
+	b.err = io.ErrNoProgress
+}
+
+func (b *bufReader) release() {
+	if b.big != nil {
+		b.pool.Put(b.big)
+		b.big = nil
+		b.cur = b.small[:]
+		b.lo, b.hi = 0, 0 // empty; the next fill starts small
+	}
+}
