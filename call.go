@@ -5,10 +5,9 @@ import "context"
 // unaryStreamDesc describes a unary RPC to the stream machinery.
 var unaryStreamDesc = &StreamDesc{ServerStreams: false, ClientStreams: false}
 
-// Invoke sends the RPC request on the wire and returns after response is
-// received. This is typically called by generated code.
-//
-// All errors returned by Invoke are compatible with the status package.
+// Invoke performs a unary RPC: it sends args to method and fills reply with
+// the response. Generated stubs call it. Every error it returns carries a
+// status (see the status package).
 func (cc *ClientConn) Invoke(ctx context.Context, method string, args, reply any, opts ...CallOption) error {
 	// Interceptors see the ClientConn's default options too.
 	opts = combine(cc.dopts.callOptions, opts)
@@ -18,10 +17,9 @@ func (cc *ClientConn) Invoke(ctx context.Context, method string, args, reply any
 	return invoke(ctx, method, args, reply, cc, opts...)
 }
 
-// Invoke sends the RPC request on the wire and returns after response is
-// received. This is typically called by generated code.
+// Invoke is cc.Invoke in function form.
 //
-// DEPRECATED: Use ClientConn.Invoke instead.
+// Deprecated: use ClientConn.Invoke.
 func Invoke(ctx context.Context, method string, args, reply any, cc *ClientConn, opts ...CallOption) error {
 	return cc.Invoke(ctx, method, args, reply, opts...)
 }

@@ -47,19 +47,19 @@ type callResult struct {
 // CallOption adjusts a single RPC: some options act before the RPC is sent,
 // others copy out results (headers, trailers, peer) once it has finished.
 type CallOption interface {
-	// before runs while the RPC is being set up, ahead of any network
+	// configure runs while the RPC is being set up, ahead of any network
 	// traffic; a non-nil result aborts the RPC with that error.
-	before(*callInfo) error
-	// after runs when the RPC has ended, with what it produced.
-	after(*callInfo, *callResult)
+	configure(*callInfo) error
+	// collect runs when the RPC has ended, with what it produced.
+	collect(*callInfo, *callResult)
 }
 
 // EmptyCallOption is a CallOption with no effect. Embed it in your own type
 // to pass extra data through to interceptors.
 type EmptyCallOption struct{}
 
-func (EmptyCallOption) before(*callInfo) error       { return nil }
-func (EmptyCallOption) after(*callInfo, *callResult) {}
+func (EmptyCallOption) configure(*callInfo) error      { return nil }
+func (EmptyCallOption) collect(*callInfo, *callResult) {}
 
 // StaticMethodCallOption is the CallOption built by StaticMethod.
 type StaticMethodCallOption struct {
@@ -80,8 +80,8 @@ type HeaderCallOption struct {
 	HeaderAddr *metadata.MD
 }
 
-func (o HeaderCallOption) before(*callInfo) error { return nil }
-func (o HeaderCallOption) after(_ *callInfo, r *callResult) {
+func (o HeaderCallOption) configure(*callInfo) error { return nil }
+func (o HeaderCallOption) collect(_ *callInfo, r *callResult) {
 	if r.header != nil {
 		*o.HeaderAddr = r.header
 	}
@@ -101,8 +101,8 @@ type TrailerCallOption struct {
 	TrailerAddr *metadata.MD
 }
 
-func (o TrailerCallOption) before(*callInfo) error { return nil }
-func (o TrailerCallOption) after(_ *callInfo, r *callResult) {
+func (o TrailerCallOption) configure(*callInfo) error { return nil }
+func (o TrailerCallOption) collect(_ *callInfo, r *callResult) {
 	if r.trailer != nil {
 		*o.TrailerAddr = r.trailer
 	}
@@ -122,8 +122,8 @@ type PeerCallOption struct {
 	PeerAddr *peer.Peer
 }
 
-func (o PeerCallOption) before(*callInfo) error { return nil }
-func (o PeerCallOption) after(_ *callInfo, r *callResult) {
+func (o PeerCallOption) configure(*callInfo) error { return nil }
+func (o PeerCallOption) collect(_ *callInfo, r *callResult) {
 	if r.peer != nil {
 		*o.PeerAddr = *r.peer
 	}
@@ -142,11 +142,11 @@ type FailFastCallOption struct {
 	FailFast bool
 }
 
-func (o FailFastCallOption) before(c *callInfo) error {
+func (o FailFastCallOption) configure(c *callInfo) error {
 	c.failFast = o.FailFast
 	return nil
 }
-func (o FailFastCallOption) after(*callInfo, *callResult) {}
+func (o FailFastCallOption) collect(*callInfo, *callResult) {}
 
 // WaitForReady chooses what an RPC does while the channel is in
 // TRANSIENT_FAILURE (every address failed to connect). With true it waits
@@ -170,11 +170,11 @@ type MaxRecvMsgSizeCallOption struct {
 	MaxRecvMsgSize int
 }
 
-func (o MaxRecvMsgSizeCallOption) before(c *callInfo) error {
+func (o MaxRecvMsgSizeCallOption) configure(c *callInfo) error {
 	c.maxRecvSize = o.MaxRecvMsgSize
 	return nil
 }
-func (o MaxRecvMsgSizeCallOption) after(*callInfo, *callResult) {}
+func (o MaxRecvMsgSizeCallOption) collect(*callInfo, *callResult) {}
 
 // MaxCallRecvMsgSize limits the size in bytes of each response message; the
 // default is 4 MiB. A larger message fails the RPC with
@@ -190,11 +190,11 @@ type MaxSendMsgSizeCallOption struct {
 	MaxSendMsgSize int
 }
 
-func (o MaxSendMsgSizeCallOption) before(c *callInfo) error {
+func (o MaxSendMsgSizeCallOption) configure(c *callInfo) error {
 	c.maxSendSize = o.MaxSendMsgSize
 	return nil
 }
-func (o MaxSendMsgSizeCallOption) after(*callInfo, *callResult) {}
+func (o MaxSendMsgSizeCallOption) collect(*callInfo, *callResult) {}
 
 // MaxCallSendMsgSize limits the size in bytes of each request message; the
 // default is math.MaxInt32. A larger message fails the RPC with
@@ -210,11 +210,11 @@ type PerRPCCredsCallOption struct {
 	Creds credentials.PerRPCCredentials
 }
 
-func (o PerRPCCredsCallOption) before(c *callInfo) error {
+func (o PerRPCCredsCallOption) configure(c *callInfo) error {
 	c.creds = o.Creds
 	return nil
 }
-func (o PerRPCCredsCallOption) after(*callInfo, *callResult) {}
+func (o PerRPCCredsCallOption) collect(*callInfo, *callResult) {}
 
 // PerRPCCredentials attaches creds to this RPC only, in addition to any
 // channel-level per-RPC credentials.
@@ -229,11 +229,11 @@ type CompressorCallOption struct {
 	CompressorType string
 }
 
-func (o CompressorCallOption) before(c *callInfo) error {
+func (o CompressorCallOption) configure(c *callInfo) error {
 	c.compressorName = o.CompressorType
 	return nil
 }
-func (o CompressorCallOption) after(*callInfo, *callResult) {}
+func (o CompressorCallOption) collect(*callInfo, *callResult) {}
 
 // UseCompressor compresses the RPC's request messages with the compressor
 // registered under name, taking precedence over WithCompressor.
@@ -250,11 +250,11 @@ type ContentSubtypeCallOption struct {
 	ContentSubtype string
 }
 
-func (o ContentSubtypeCallOption) before(c *callInfo) error {
+func (o ContentSubtypeCallOption) configure(c *callInfo) error {
 	c.contentSubtype = strings.ToLower(o.ContentSubtype)
 	return nil
 }
-func (o ContentSubtypeCallOption) after(*callInfo, *callResult) {}
+func (o ContentSubtypeCallOption) collect(*callInfo, *callResult) {}
 
 // CallContentSubtype sets the RPC's content-subtype, lowercased, so that
 // "json" gives Content-Type "application/grpc+json".
@@ -274,11 +274,11 @@ type ForceCodecCallOption struct {
 	Codec encoding.Codec
 }
 
-func (o ForceCodecCallOption) before(c *callInfo) error {
+func (o ForceCodecCallOption) configure(c *callInfo) error {
 	c.codec = newCodecV1Bridge(o.Codec)
 	return nil
 }
-func (o ForceCodecCallOption) after(*callInfo, *callResult) {}
+func (o ForceCodecCallOption) collect(*callInfo, *callResult) {}
 
 // ForceCodec encodes and decodes the RPC's messages with codec, ignoring the
 // codec registry. Unless CallContentSubtype is given too, the lowercased
@@ -296,11 +296,11 @@ type ForceCodecV2CallOption struct {
 	CodecV2 encoding.CodecV2
 }
 
-func (o ForceCodecV2CallOption) before(c *callInfo) error {
+func (o ForceCodecV2CallOption) configure(c *callInfo) error {
 	c.codec = o.CodecV2
 	return nil
 }
-func (o ForceCodecV2CallOption) after(*callInfo, *callResult) {}
+func (o ForceCodecV2CallOption) collect(*callInfo, *callResult) {}
 
 // ForceCodecV2 is ForceCodec for an encoding.CodecV2.
 //
@@ -316,11 +316,11 @@ type CustomCodecCallOption struct {
 	Codec Codec
 }
 
-func (o CustomCodecCallOption) before(c *callInfo) error {
+func (o CustomCodecCallOption) configure(c *callInfo) error {
 	c.codec = newCodecV0Bridge(o.Codec)
 	return nil
 }
-func (o CustomCodecCallOption) after(*callInfo, *callResult) {}
+func (o CustomCodecCallOption) collect(*callInfo, *callResult) {}
 
 // CallCustomCodec is ForceCodec for the older grpc.Codec interface.
 //
@@ -336,11 +336,11 @@ type AuthorityOverrideCallOption struct {
 	Authority string
 }
 
-func (o AuthorityOverrideCallOption) before(c *callInfo) error {
+func (o AuthorityOverrideCallOption) configure(c *callInfo) error {
 	c.authority = o.Authority
 	return nil
 }
-func (o AuthorityOverrideCallOption) after(*callInfo, *callResult) {}
+func (o AuthorityOverrideCallOption) collect(*callInfo, *callResult) {}
 
 // CallAuthority sends authority as the RPC's :authority instead of the
 // channel's. The transport credentials must implement AuthorityValidator so
@@ -358,11 +358,11 @@ type OnFinishCallOption struct {
 	OnFinish func(error)
 }
 
-func (o OnFinishCallOption) before(c *callInfo) error {
+func (o OnFinishCallOption) configure(c *callInfo) error {
 	c.onFinish = append(c.onFinish, o.OnFinish)
 	return nil
 }
-func (o OnFinishCallOption) after(*callInfo, *callResult) {}
+func (o OnFinishCallOption) collect(*callInfo, *callResult) {}
 
 // OnFinish registers onFinish to run exactly once when the RPC ends; it gets
 // the RPC's final status as an error (nil on success). Streaming

@@ -17,19 +17,13 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// NewStream creates a new Stream for the client side. This is typically
-// called by generated code. ctx is used for the lifetime of the stream.
+// NewStream starts a streaming RPC to method; generated stubs call it. The
+// stream lives as long as ctx.
 //
-// To ensure resources are not leaked due to the stream returned, one of the
-// following actions must be performed:
-//
-//  1. Call Close on the ClientConn.
-//  2. Cancel the context provided.
-//  3. Call RecvMsg until a non-nil error is returned. A protobuf-generated
-//     client-streaming RPC, for instance, might use the helper function
-//     CloseAndRecv (note that CloseSend does not Recv, therefore is not
-//     guaranteed to release all resources).
-//  4. Receive a non-nil, non-io.EOF error from Header or SendMsg.
+// A stream holds resources until one of these happens: the ClientConn is
+// closed; ctx is cancelled; RecvMsg returns an error (io.EOF included), so a
+// client-streaming call should finish with CloseAndRecv rather than CloseSend
+// alone; or Header or SendMsg returns an error other than io.EOF.
 func (cc *ClientConn) NewStream(ctx context.Context, desc *StreamDesc, method string, opts ...CallOption) (ClientStream, error) {
 	// Interceptors see the ClientConn's default options too.
 	opts = combine(cc.dopts.callOptions, opts)
@@ -39,7 +33,7 @@ func (cc *ClientConn) NewStream(ctx context.Context, desc *StreamDesc, method st
 	return newClientStream(ctx, desc, cc, method, opts...)
 }
 
-// NewClientStream is a wrapper for ClientConn.NewStream.
+// NewClientStream is cc.NewStream in function form.
 func NewClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, method string, opts ...CallOption) (ClientStream, error) {
 	return cc.NewStream(ctx, desc, method, opts...)
 }
@@ -97,7 +91,7 @@ func newClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, meth
 func startClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, method string, mayRetry bool, opts ...CallOption) (_ *clientStream, err error) {
 	ci := defaultCallInfo()
 	for _, o := range opts {
-		if err := o.before(ci); err != nil {
+		if err := o.configure(ci); err != nil {
 			return nil, toRPCErr(err)
 		}
 	}
@@ -530,7 +524,7 @@ func (cs *clientStream) finish(err error) {
 			}
 		}
 		for _, o := range cs.opts {
-			o.after(cs.ci, &res)
+			o.collect(cs.ci, &res)
 		}
 	}
 	for _, f := range cs.ci.onFinish {

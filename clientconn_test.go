@@ -203,7 +203,7 @@ func TestCallOptionsApply(t *testing.T) {
 		t.Fatalf("defaults %+v", ci)
 	}
 	for _, o := range []CallOption{WaitForReady(true), MaxCallRecvMsgSize(10), MaxCallSendMsgSize(20), UseCompressor("gzip"), CallContentSubtype("PROTO"), EmptyCallOption{}, StaticMethod()} {
-		if err := o.before(ci); err != nil {
+		if err := o.configure(ci); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -214,7 +214,7 @@ func TestCallOptionsApply(t *testing.T) {
 		t.Fatalf("setCodec: %v", err)
 	}
 	bad := defaultCallInfo()
-	CallContentSubtype("nope").before(bad)
+	CallContentSubtype("nope").configure(bad)
 	if err := bad.setCodec(); status.Code(err) != codes.Internal {
 		t.Fatalf("unknown subtype: %v, want Internal", err)
 	}

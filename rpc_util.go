@@ -257,26 +257,26 @@ func recvAndDecodeWithDecompressor(r messageReader, codec encoding.CodecV2, recv
 	return nil
 }
 
-// Code returns the error code for err if it was produced by the rpc system.
-// Otherwise, it returns codes.Unknown.
+// Code is status.Code: the code carried by err, OK for nil, Unknown for an
+// error without a status.
 //
-// Deprecated: use status.Code instead.
+// Deprecated: use status.Code.
 func Code(err error) codes.Code {
 	return status.Code(err)
 }
 
-// ErrorDesc returns the error description of err if it was produced by the rpc system.
-// Otherwise, it returns err.Error() or empty string when err is nil.
+// ErrorDesc is the message of err's status: err.Error() for an error without
+// a status, "" for nil.
 //
-// Deprecated: use status.Convert and Message method instead.
+// Deprecated: use status.Convert(err).Message().
 func ErrorDesc(err error) string {
 	return status.Convert(err).Message()
 }
 
-// Errorf returns an error containing an error code and a description;
-// Errorf returns nil if c is OK.
+// Errorf is status.Errorf: an error with code c and a formatted message, or
+// nil when c is OK.
 //
-// Deprecated: use status.Errorf instead.
+// Deprecated: use status.Errorf.
 func Errorf(c codes.Code, format string, a ...any) error {
 	return status.Errorf(c, format, a...)
 }
