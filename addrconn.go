@@ -190,6 +190,10 @@ func (ac *addrConn) createTransport(ctx context.Context, a dialAddress) error {
 			return connectionError{desc: "transport: authentication handshake failed: " + err.Error(), temp: isTemporary(err), err: err}
 		}
 		conn, authInfo = secure, ai
+		if err := checkPerRPCCredsSecurity(dopts.allPerRPCCreds(), ai); err != nil {
+			conn.Close()
+			return err
+		}
 	}
 
 	at := &acTransport{}
@@ -318,4 +322,28 @@ func (ac *addrConn) tearDown(err error) {
 		t.Close(err)
 	}
 	ac.wg.Wait()
+}
+
+// checkPerRPCCredsSecurity refuses a connection whose handshake reported a
+// security level below PrivacyAndIntegrity when a channel-level per-RPC
+// credential demands transport security, so its token is never sent in the
+// clear (grpc-go fails the connection the same way). An AuthInfo that reports
+// no level is trusted.
+func checkPerRPCCredsSecurity(creds []credentials.PerRPCCredentials, ai credentials.AuthInfo) error {
+	ci, ok := ai.(interface {
+		GetCommonAuthInfo() credentials.CommonAuthInfo
+	})
+	if !ok {
+		return nil
+	}
+	level := ci.GetCommonAuthInfo().SecurityLevel
+	if level == credentials.InvalidSecurityLevel || level >= credentials.PrivacyAndIntegrity {
+		return nil
+	}
+	for _, c := range creds {
+		if c.RequireTransportSecurity() {
+			return connectionError{desc: "transport: cannot send secure credentials on an insecure connection", temp: true}
+		}
+	}
+	return nil
 }
