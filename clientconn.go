@@ -411,20 +411,11 @@ func (cc *ClientConn) Close() error {
 // chainUnaryClientInterceptors folds WithUnaryInterceptor (outermost) and
 // WithChainUnaryInterceptor into the single interceptor RPCs call.
 func chainUnaryClientInterceptors(o *dialOptions) {
-	ints := o.chainUnaryInts
-	if o.unaryInt != nil {
-		ints = append([]UnaryClientInterceptor{o.unaryInt}, ints...)
-	}
-	switch len(ints) {
-	case 0:
-		o.unaryInt = nil
-	case 1:
-		o.unaryInt = ints[0]
-	default:
-		o.unaryInt = func(ctx context.Context, method string, req, reply any, cc *ClientConn, invoker UnaryInvoker, opts ...CallOption) error {
+	o.unaryInt = chainInterceptors(o.unaryInt, o.unaryInt != nil, o.chainUnaryInts, func(ints []UnaryClientInterceptor) UnaryClientInterceptor {
+		return func(ctx context.Context, method string, req, reply any, cc *ClientConn, invoker UnaryInvoker, opts ...CallOption) error {
 			return ints[0](ctx, method, req, reply, cc, unaryChainLink(ints, 0, invoker), opts...)
 		}
-	}
+	})
 }
 
 func unaryChainLink(ints []UnaryClientInterceptor, cur int, final UnaryInvoker) UnaryInvoker {
@@ -438,20 +429,11 @@ func unaryChainLink(ints []UnaryClientInterceptor, cur int, final UnaryInvoker) 
 
 // chainStreamClientInterceptors is chainUnaryClientInterceptors for streams.
 func chainStreamClientInterceptors(o *dialOptions) {
-	ints := o.chainStreamInts
-	if o.streamInt != nil {
-		ints = append([]StreamClientInterceptor{o.streamInt}, ints...)
-	}
-	switch len(ints) {
-	case 0:
-		o.streamInt = nil
-	case 1:
-		o.streamInt = ints[0]
-	default:
-		o.streamInt = func(ctx context.Context, desc *StreamDesc, cc *ClientConn, method string, streamer Streamer, opts ...CallOption) (ClientStream, error) {
+	o.streamInt = chainInterceptors(o.streamInt, o.streamInt != nil, o.chainStreamInts, func(ints []StreamClientInterceptor) StreamClientInterceptor {
+		return func(ctx context.Context, desc *StreamDesc, cc *ClientConn, method string, streamer Streamer, opts ...CallOption) (ClientStream, error) {
 			return ints[0](ctx, desc, cc, method, streamChainLink(ints, 0, streamer), opts...)
 		}
-	}
+	})
 }
 
 func streamChainLink(ints []StreamClientInterceptor, cur int, final Streamer) Streamer {

@@ -56,20 +56,29 @@ type StreamServerInterceptor func(srv any, ss ServerStream, info *StreamServerIn
 // (from ChainUnaryInterceptor) into one interceptor; first runs outermost,
 // then rest in order. It returns nil when there are none.
 func chainUnaryServerInterceptors(first UnaryServerInterceptor, rest []UnaryServerInterceptor) UnaryServerInterceptor {
-	var all []UnaryServerInterceptor
-	if first != nil {
-		all = append(all, first)
+	return chainInterceptors(first, first != nil, rest, func(all []UnaryServerInterceptor) UnaryServerInterceptor {
+		return func(ctx context.Context, req any, info *UnaryServerInfo, handler UnaryHandler) (any, error) {
+			return all[0](ctx, req, info, unaryChainStep(all, 1, info, handler))
+		}
+	})
+}
+
+// chainInterceptors is what every interceptor chain shares: single (when
+// set) runs outermost, then chained in order; none gives the zero value
+// (nil), one is used as is, and more are folded into one by link.
+func chainInterceptors[T any](single T, singleSet bool, chained []T, link func(all []T) T) T {
+	all := chained
+	if singleSet {
+		all = append([]T{single}, chained...)
 	}
-	all = append(all, rest...)
 	switch len(all) {
 	case 0:
-		return nil
+		var none T
+		return none
 	case 1:
 		return all[0]
 	}
-	return func(ctx context.Context, req any, info *UnaryServerInfo, handler UnaryHandler) (any, error) {
-		return all[0](ctx, req, info, unaryChainStep(all, 1, info, handler))
-	}
+	return link(all)
 }
 
 // unaryChainStep returns the handler that runs all[i:] and then final.
@@ -85,20 +94,11 @@ func unaryChainStep(all []UnaryServerInterceptor, i int, info *UnaryServerInfo, 
 // chainStreamServerInterceptors is chainUnaryServerInterceptors for stream
 // interceptors.
 func chainStreamServerInterceptors(first StreamServerInterceptor, rest []StreamServerInterceptor) StreamServerInterceptor {
-	var all []StreamServerInterceptor
-	if first != nil {
-		all = append(all, first)
-	}
-	all = append(all, rest...)
-	switch len(all) {
-	case 0:
-		return nil
-	case 1:
-		return all[0]
-	}
-	return func(srv any, ss ServerStream, info *StreamServerInfo, handler StreamHandler) error {
-		return all[0](srv, ss, info, streamChainStep(all, 1, info, handler))
-	}
+	return chainInterceptors(first, first != nil, rest, func(all []StreamServerInterceptor) StreamServerInterceptor {
+		return func(srv any, ss ServerStream, info *StreamServerInfo, handler StreamHandler) error {
+			return all[0](srv, ss, info, streamChainStep(all, 1, info, handler))
+		}
+	})
 }
 
 // streamChainStep returns the handler that runs all[i:] and then final.
