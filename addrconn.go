@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"google.golang.org/grpc/resolver"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -47,27 +49,38 @@ type acTransport struct {
 	draining bool // OnGoAway ran or the channel retired it
 }
 
-// addrConn is one logical connection ("subchannel") to the target: it dials,
-// runs the credentials handshake, builds the transport, and reconnects with
-// exponential backoff. It reports its state to the ClientConn, which applies
-// pick_first's rules to derive the channel state.
+// addrConn is a subchannel: one logical connection to one backend, reached
+// through an ordered list of addresses. It dials, runs the credentials
+// handshake and builds the transport. Its states follow the SubConn contract
+// of the balancer package: IDLE until Connect; CONNECTING; READY; after a
+// failed pass over all addresses TRANSIENT_FAILURE for one backoff period,
+// then IDLE again; and IDLE when a READY connection is lost. Reconnecting is
+// the balancer's decision, never automatic.
 type addrConn struct {
 	cc     *ClientConn
 	ctx    context.Context // canceled by tearDown
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the connecting goroutine
 
+	// onState reports every state change, in order, while ac.mu is held.
+	// It must not block or call back into ac.
+	onState func(s connectivity.State, err error)
+
 	mu           sync.Mutex
+	addrs        []resolver.Address
 	state        connectivity.State
 	cur          *acTransport // the READY transport
+	curAddr      resolver.Address
 	live         map[*acTransport]struct{}
 	backoffIdx   int
 	resetBackoff chan struct{}
 }
 
-func newAddrConn(cc *ClientConn) *addrConn {
+func newAddrConn(cc *ClientConn, addrs []resolver.Address, onState func(connectivity.State, error)) *addrConn {
 	ac := &addrConn{
 		cc:           cc,
+		onState:      onState,
+		addrs:        slices.Clone(addrs),
 		state:        connectivity.Idle,
 		live:         make(map[*acTransport]struct{}),
 		resetBackoff: make(chan struct{}),
@@ -76,18 +89,16 @@ func newAddrConn(cc *ClientConn) *addrConn {
 	return ac
 }
 
-// setStateLocked records s and reports it to the channel. ac.mu is held; the
-// channel takes its own lock, so the lock order is ac.mu then cc.mu.
+// setStateLocked records s and reports it. ac.mu is held.
 func (ac *addrConn) setStateLocked(s connectivity.State, err error) {
-	ac.state = s
-	var t *transport.ClientTransport
-	if s == connectivity.Ready {
-		t = ac.cur.t
+	if ac.state == s {
+		return
 	}
-	ac.cc.onAddrConnState(s, t, err)
+	ac.state = s
+	ac.onState(s, err)
 }
 
-// connect starts connecting if the addrConn is IDLE.
+// connect starts a connection attempt if the addrConn is IDLE.
 func (ac *addrConn) connect() {
 	ac.mu.Lock()
 	defer ac.mu.Unlock()
@@ -96,69 +107,58 @@ func (ac *addrConn) connect() {
 	}
 	ac.setStateLocked(connectivity.Connecting, nil)
 	ac.wg.Add(1)
-	go ac.connectLoop()
+	go ac.connectOnce()
 }
 
-// connectLoop tries to connect until it succeeds or the addrConn shuts down,
-// sleeping the backoff between failed passes. Like pick_first after a failure,
-// it reconnects at once when the backoff ends instead of going IDLE.
-func (ac *addrConn) connectLoop() {
+// connectOnce makes one pass over the addresses. On failure it holds
+// TRANSIENT_FAILURE for the backoff period and then goes IDLE.
+func (ac *addrConn) connectOnce() {
 	defer ac.wg.Done()
-	for {
-		ac.mu.Lock()
-		backoffFor := ac.cc.dopts.backoff.Backoff(ac.backoffIdx)
-		reset := ac.resetBackoff
-		ac.mu.Unlock()
+	ac.mu.Lock()
+	backoffFor := ac.cc.dopts.backoff.Backoff(ac.backoffIdx)
+	reset := ac.resetBackoff
+	addrs := ac.addrs
+	ac.mu.Unlock()
 
-		// A connection attempt gets at least the minimum connect timeout, and
-		// more as the backoff grows.
-		dialDuration := max(ac.cc.dopts.minConnectTimeout, backoffFor)
-		err := ac.tryAllAddrs(time.Now().Add(dialDuration))
-		if err == nil {
-			return
-		}
-		ac.mu.Lock()
-		if ac.state == connectivity.Shutdown {
-			ac.mu.Unlock()
-			return
-		}
-		ac.setStateLocked(connectivity.TransientFailure, err)
-		ac.mu.Unlock()
-
-		timer := time.NewTimer(backoffFor)
-		select {
-		case <-timer.C:
-			ac.mu.Lock()
-			ac.backoffIdx++
-			ac.mu.Unlock()
-		case <-reset:
-			timer.Stop()
-		case <-ac.ctx.Done():
-			timer.Stop()
-			return
-		}
-		ac.mu.Lock()
-		if ac.state == connectivity.Shutdown {
-			ac.mu.Unlock()
-			return
-		}
-		ac.setStateLocked(connectivity.Connecting, nil)
-		ac.mu.Unlock()
+	// A pass gets at least the minimum connect timeout, and more as the
+	// backoff grows.
+	dialDuration := max(ac.cc.dopts.minConnectTimeout, backoffFor)
+	err := ac.tryAllAddrs(addrs, time.Now().Add(dialDuration))
+	if err == nil {
+		return
 	}
+	ac.mu.Lock()
+	if ac.state == connectivity.Shutdown {
+		ac.mu.Unlock()
+		return
+	}
+	ac.setStateLocked(connectivity.TransientFailure, err)
+	ac.mu.Unlock()
+
+	timer := time.NewTimer(backoffFor)
+	select {
+	case <-timer.C:
+		ac.mu.Lock()
+		ac.backoffIdx++
+		ac.mu.Unlock()
+	case <-reset:
+		timer.Stop()
+	case <-ac.ctx.Done():
+		timer.Stop()
+		return
+	}
+	ac.mu.Lock()
+	if ac.state == connectivity.TransientFailure {
+		ac.setStateLocked(connectivity.Idle, nil)
+	}
+	ac.mu.Unlock()
 }
 
-// tryAllAddrs resolves the target and tries its addresses in order; nil
-// means the addrConn is READY.
-func (ac *addrConn) tryAllAddrs(deadline time.Time) error {
+// tryAllAddrs tries addrs in order; nil means the addrConn is READY.
+func (ac *addrConn) tryAllAddrs(addrs []resolver.Address, deadline time.Time) error {
 	ctx, cancel := context.WithDeadline(ac.ctx, deadline)
 	defer cancel()
-	addrs, err := ac.cc.parsed.resolveAddrs(ctx)
-	if err != nil {
-		return connectionError{desc: "name resolver error: " + err.Error(), temp: true, err: err}
-	}
-	if len(addrs) == 0 {
-		return connectionError{desc: "name resolver error: produced zero addresses", temp: true}
-	}
+	err := error(connectionError{desc: "no addresses to connect to", temp: true})
 	for _, a := range addrs {
 		if err = ac.createTransport(ctx, a); err == nil || ac.ctx.Err() != nil {
 			return err
@@ -169,7 +169,7 @@ func (ac *addrConn) tryAllAddrs(deadline time.Time) error {
 
 // createTransport dials a, runs the handshake and starts the HTTP/2
 // transport. On success the addrConn is READY.
-func (ac *addrConn) createTransport(ctx context.Context, a dialAddress) error {
+func (ac *addrConn) createTransport(ctx context.Context, a resolver.Address) error {
 	dopts := &ac.cc.dopts
 	conn, err := dialConn(ctx, dopts.dialer, a)
 	if err != nil {
@@ -178,10 +178,14 @@ func (ac *addrConn) createTransport(ctx context.Context, a dialAddress) error {
 		}
 		return connectionError{desc: "transport: Error while dialing: " + err.Error(), temp: isTemporary(err), err: err}
 	}
+	authority := ac.cc.authority
+	if a.ServerName != "" {
+		authority = a.ServerName
+	}
 	var authInfo credentials.AuthInfo
 	if creds := dopts.transportCreds(); creds != nil {
-		hctx := credsctx.NewClientHandshakeInfoContext(ctx, credentials.ClientHandshakeInfo{})
-		secure, ai, err := creds.ClientHandshake(hctx, ac.cc.authority, conn)
+		hctx := credsctx.NewClientHandshakeInfoContext(ctx, credentials.ClientHandshakeInfo{Attributes: a.Attributes})
+		secure, ai, err := creds.ClientHandshake(hctx, authority, conn)
 		if err != nil {
 			conn.Close()
 			if ac.ctx.Err() != nil {
@@ -198,6 +202,7 @@ func (ac *addrConn) createTransport(ctx context.Context, a dialAddress) error {
 
 	at := &acTransport{}
 	opts := ac.cc.transportOptions()
+	opts.Authority = authority
 	opts.AuthInfo = authInfo
 	opts.OnGoAway = func() { ac.transportDraining(at) }
 	opts.OnClose = func(error) { ac.transportClosed(at) }
@@ -227,6 +232,7 @@ func (ac *addrConn) createTransport(ctx context.Context, a dialAddress) error {
 	at.t = t
 	ac.live[at] = struct{}{}
 	ac.cur = at
+	ac.curAddr = a
 	ac.backoffIdx = 0
 	ac.setStateLocked(connectivity.Ready, nil)
 	ac.mu.Unlock()
@@ -234,28 +240,36 @@ func (ac *addrConn) createTransport(ctx context.Context, a dialAddress) error {
 }
 
 // dialConn opens the raw connection, with the user's dialer when given.
-func dialConn(ctx context.Context, dialer func(context.Context, string) (net.Conn, error), a dialAddress) (net.Conn, error) {
-	if dialer != nil {
-		if a.network == "unix" {
-			return dialer(ctx, dialerAddress(a))
-		}
-		return dialer(ctx, a.addr)
-	}
+func dialConn(ctx context.Context, dialer func(context.Context, string) (net.Conn, error), a resolver.Address) (net.Conn, error) {
 	network, addr := networkAndAddress(a)
+	if dialer != nil {
+		return dialer(ctx, dialerAddress(network, a.Addr, addr))
+	}
 	var d net.Dialer
 	return d.DialContext(ctx, network, addr)
 }
 
+// readyTransport is the READY transport, or nil.
+func (ac *addrConn) readyTransport() *transport.ClientTransport {
+	ac.mu.Lock()
+	defer ac.mu.Unlock()
+	if ac.state != connectivity.Ready || ac.cur == nil {
+		return nil
+	}
+	return ac.cur.t
+}
+
 // transportDraining stops new RPCs from using at: the server sent GOAWAY (or
-// a stream found it unusable). Its streams finish; a new transport is made
-// on the next RPC.
+// a stream found it unusable). Its streams finish; the addrConn goes IDLE and
+// the balancer decides when to reconnect.
 func (ac *addrConn) transportDraining(at *acTransport) {
 	ac.mu.Lock()
 	at.draining = true
-	wasCur := ac.cur == at
-	if wasCur {
+	if ac.cur == at {
 		ac.cur = nil
-		ac.setStateLocked(connectivity.Idle, nil)
+		if ac.state != connectivity.Shutdown {
+			ac.setStateLocked(connectivity.Idle, nil)
+		}
 	}
 	t := at.t
 	ac.mu.Unlock()
@@ -267,7 +281,7 @@ func (ac *addrConn) transportDraining(at *acTransport) {
 }
 
 // transportClosed forgets a closed transport; losing the READY one makes
-// the channel IDLE (pick_first reconnects lazily, on the next RPC).
+// the addrConn IDLE.
 func (ac *addrConn) transportClosed(at *acTransport) {
 	ac.mu.Lock()
 	defer ac.mu.Unlock()
@@ -292,8 +306,21 @@ func (ac *addrConn) retire(t *transport.ClientTransport) {
 	}
 }
 
-// resetConnectBackoff makes a backing-off addrConn retry now and restarts
-// the backoff sequence.
+// updateAddrs replaces the address list. A connection to an address still
+// in the list is kept; otherwise it is drained and the addrConn goes IDLE.
+func (ac *addrConn) updateAddrs(addrs []resolver.Address) {
+	ac.mu.Lock()
+	ac.addrs = slices.Clone(addrs)
+	at := ac.cur
+	keep := at == nil || slices.ContainsFunc(addrs, func(a resolver.Address) bool { return a.Equal(ac.curAddr) })
+	ac.mu.Unlock()
+	if !keep {
+		ac.transportDraining(at)
+	}
+}
+
+// resetConnectBackoff ends a backoff wait at once and restarts the backoff
+// sequence.
 func (ac *addrConn) resetConnectBackoff() {
 	ac.mu.Lock()
 	defer ac.mu.Unlock()
@@ -303,14 +330,14 @@ func (ac *addrConn) resetConnectBackoff() {
 }
 
 // tearDown closes every transport with err and waits for the connecting
-// goroutine to exit.
-func (ac *addrConn) tearDown(err error) {
+// goroutine to exit. With drain, running streams may finish first.
+func (ac *addrConn) tearDown(err error, drain bool) {
 	ac.mu.Lock()
 	if ac.state == connectivity.Shutdown {
 		ac.mu.Unlock()
 		return
 	}
-	ac.state = connectivity.Shutdown
+	ac.setStateLocked(connectivity.Shutdown, nil)
 	ac.cur = nil
 	ac.cancel()
 	var ts []*transport.ClientTransport
@@ -319,7 +346,11 @@ func (ac *addrConn) tearDown(err error) {
 	}
 	ac.mu.Unlock()
 	for _, t := range ts {
-		t.Close(err)
+		if drain {
+			go t.GracefulClose()
+		} else {
+			t.Close(err)
+		}
 	}
 	ac.wg.Wait()
 }

@@ -25,22 +25,14 @@ func Invoke(ctx context.Context, method string, args, reply any, cc *ClientConn,
 }
 
 // invoke is the UnaryInvoker at the end of the interceptor chain: a stream
-// that sends one message (with END_STREAM) and receives one. If the server
-// refused the stream without processing it (REFUSED_STREAM, or a GOAWAY that
-// excludes it), the RPC is run once more, transparently, as grpc-go does.
+// that sends one message (with END_STREAM) and receives one.
 func invoke(ctx context.Context, method string, req, reply any, cc *ClientConn, opts ...CallOption) error {
-	for attempt := 0; ; attempt++ {
-		cs, err := startClientStream(ctx, unaryStreamDesc, cc, method, attempt == 0, opts...)
-		if err != nil {
-			return err
-		}
-		if err := cs.SendMsg(req); err != nil {
-			return err
-		}
-		err = cs.RecvMsg(reply)
-		if err != nil && cs.unprocessed {
-			continue
-		}
+	cs, err := newClientStream(ctx, unaryStreamDesc, cc, method, opts...)
+	if err != nil {
 		return err
 	}
+	if err := cs.SendMsg(req); err != nil {
+		return err
+	}
+	return cs.RecvMsg(reply)
 }

@@ -20,6 +20,9 @@ type callInfo struct {
 	failFast       bool
 	maxRecvSize    int
 	maxSendSize    int
+	maxRecvSet     bool // set by a call option: the service config may only lower it
+	maxSendSet     bool
+	maxRetryBuffer int
 	creds          credentials.PerRPCCredentials
 	contentSubtype string
 	codec          encoding.CodecV2
@@ -33,6 +36,8 @@ func defaultCallInfo() *callInfo {
 		failFast:    true,
 		maxRecvSize: defaultClientMaxReceiveMessageSize,
 		maxSendSize: defaultClientMaxSendMessageSize,
+		// gRFC A6 suggests bounding what one RPC buffers for replay.
+		maxRetryBuffer: 256 * 1024,
 	}
 }
 
@@ -171,7 +176,7 @@ type MaxRecvMsgSizeCallOption struct {
 }
 
 func (o MaxRecvMsgSizeCallOption) configure(c *callInfo) error {
-	c.maxRecvSize = o.MaxRecvMsgSize
+	c.maxRecvSize, c.maxRecvSet = o.MaxRecvMsgSize, true
 	return nil
 }
 func (o MaxRecvMsgSizeCallOption) collect(*callInfo, *callResult) {}
@@ -191,7 +196,7 @@ type MaxSendMsgSizeCallOption struct {
 }
 
 func (o MaxSendMsgSizeCallOption) configure(c *callInfo) error {
-	c.maxSendSize = o.MaxSendMsgSize
+	c.maxSendSize, c.maxSendSet = o.MaxSendMsgSize, true
 	return nil
 }
 func (o MaxSendMsgSizeCallOption) collect(*callInfo, *callResult) {}
@@ -403,4 +408,39 @@ func (c *callInfo) setCodec() error {
 	}
 	c.codec = codec
 	return nil
+}
+
+// MaxRetryRPCBufferSizeCallOption is the CallOption made by
+// MaxRetryRPCBufferSize.
+//
+// Experimental: grpc-go may change or remove this API.
+type MaxRetryRPCBufferSizeCallOption struct {
+	MaxRetryRPCBufferSize int
+}
+
+func (o MaxRetryRPCBufferSizeCallOption) configure(c *callInfo) error {
+	c.maxRetryBuffer = o.MaxRetryRPCBufferSize
+	return nil
+}
+func (o MaxRetryRPCBufferSizeCallOption) collect(*callInfo, *callResult) {}
+
+// MaxRetryRPCBufferSize bounds the bytes of requests one RPC keeps for
+// replaying on a retry (256 KiB by default). Past it, the RPC commits to
+// its current attempt and is no longer retried.
+//
+// Experimental: grpc-go may change or remove this API.
+func MaxRetryRPCBufferSize(bytes int) CallOption {
+	return MaxRetryRPCBufferSizeCallOption{MaxRetryRPCBufferSize: bytes}
+}
+
+// applyMethodConfig applies the service config's settings for the method;
+// call options set explicitly take precedence or, for sizes, the smaller
+// value wins.
+func (c *callInfo) applyMethodConfig(mc *MethodConfig) {
+	if mc.MaxReqSize != nil && (!c.maxSendSet || *mc.MaxReqSize < c.maxSendSize) {
+		c.maxSendSize = *mc.MaxReqSize
+	}
+	if mc.MaxRespSize != nil && (!c.maxRecvSet || *mc.MaxRespSize < c.maxRecvSize) {
+		c.maxRecvSize = *mc.MaxRespSize
+	}
 }

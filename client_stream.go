@@ -4,16 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
-	"strings"
 	"sync"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/internal/grpcutil"
 	"google.golang.org/grpc/internal/transport"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 )
 
@@ -38,63 +35,57 @@ func NewClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, meth
 	return cc.NewStream(ctx, desc, method, opts...)
 }
 
-// clientStream is the ClientStream of one RPC on one transport stream. It
-// needs no goroutine of its own: the transport ends the stream when ctx is
-// done, and Close of the ClientConn reaches it through context.AfterFunc.
+// clientStream is the ClientStream of one RPC. The RPC runs as one or more
+// attempts (see client_retry.go); until it commits to one, what it sends is
+// kept so that a new attempt can replay it. It needs no goroutine of its
+// own: the transport ends the stream when ctx is done, and Close of the
+// ClientConn reaches it through context.AfterFunc.
 type clientStream struct {
 	cc     *ClientConn
 	desc   *StreamDesc
 	method string
 	ci     *callInfo
+	mc     MethodConfig
 	opts   []CallOption
 	comp   encoding.Compressor
-	hdr    transport.CallHdr
+	hdr    transport.CallHdr // the template of every attempt's headers
+	md     metadata.MD       // the caller's outgoing metadata
 
 	ctx       context.Context // the stream's context, with the peer once known
-	parent    context.Context // the caller's context
+	parent    context.Context // the caller's context (with the config's timeout)
 	cancel    context.CancelFunc
 	stopWatch func() bool // stops watching the ClientConn's closing; under mu
-
-	t *transport.ClientTransport
-	s *transport.ClientStream
 
 	// Owned by the sending goroutine.
 	sentLast bool
 	hdrBuf   [headerLen]byte // message prefix; the transport copies it out
 
 	// Owned by the receiving goroutine.
-	headerDone   bool
-	recvCompress string
-	numRecv      int
+	numRecv int
 
-	// mayRetry lets a failure that the server never processed end this
-	// attempt quietly (no OnFinish, no call option results) so that the
-	// caller can run the RPC again; unprocessed is then set.
-	mayRetry    bool
-	unprocessed bool
-
-	mu       sync.Mutex
-	finished bool
-	err      error // the RPC's status once finished (nil = OK)
+	mu        sync.Mutex
+	attempt   *csAttempt // the attempt in use; after commit, the one kept
+	committed bool
+	retry     retryState
+	finished  bool
+	err       error // the RPC's status once finished (nil = OK)
 }
 
-func newClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, method string, opts ...CallOption) (ClientStream, error) {
-	cs, err := startClientStream(ctx, desc, cc, method, false, opts...)
-	if err != nil {
+func newClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, method string, opts ...CallOption) (_ ClientStream, err error) {
+	if err := cc.waitForResolved(ctx); err != nil {
 		return nil, err
 	}
-	return cs, nil
-}
-
-// startClientStream opens the stream of one RPC. mayRetry allows a
-// transparent retry of a unary RPC (see invoke).
-func startClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, method string, mayRetry bool, opts ...CallOption) (_ *clientStream, err error) {
+	mc := cc.GetMethodConfig(method)
 	ci := defaultCallInfo()
+	if mc.WaitForReady != nil {
+		ci.failFast = !*mc.WaitForReady
+	}
 	for _, o := range opts {
 		if err := o.configure(ci); err != nil {
 			return nil, toRPCErr(err)
 		}
 	}
+	ci.applyMethodConfig(&mc)
 	defer func() {
 		if err != nil {
 			for _, f := range ci.onFinish {
@@ -127,18 +118,24 @@ func startClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, me
 		comp = newLegacyCompressor(cp)
 	}
 
-	sctx, cancel := context.WithCancel(ctx)
+	var cancel context.CancelFunc
+	if mc.Timeout != nil && *mc.Timeout >= 0 {
+		ctx, cancel = context.WithTimeout(ctx, *mc.Timeout)
+	} else {
+		ctx, cancel = context.WithCancel(ctx)
+	}
 	cs := &clientStream{
-		cc:       cc,
-		desc:     desc,
-		method:   method,
-		ci:       ci,
-		opts:     opts,
-		comp:     comp,
-		ctx:      sctx,
-		parent:   ctx,
-		cancel:   cancel,
-		mayRetry: mayRetry,
+		cc:     cc,
+		desc:   desc,
+		method: method,
+		ci:     ci,
+		mc:     mc,
+		opts:   opts,
+		comp:   comp,
+		md:     md,
+		ctx:    ctx,
+		parent: ctx,
+		cancel: cancel,
 		hdr: transport.CallHdr{
 			Method:         method,
 			HoldHeaders:    desc == unaryStreamDesc, // invoke sends at once
@@ -148,7 +145,10 @@ func startClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, me
 			AcceptCompress: cc.acceptEncoding(sendCompress),
 		},
 	}
-	if err := cs.start(md); err != nil {
+	cs.retry.init(cs)
+	cc.idle.callBegin()
+	if err := cs.begin(); err != nil {
+		cc.idle.callEnd()
 		cancel()
 		return nil, err
 	}
@@ -172,130 +172,6 @@ func (cc *ClientConn) acceptEncoding(sendCompress string) string {
 	return cc.registeredCompressors + "," + sendCompress
 }
 
-// start opens the transport stream. A stream that a transport refused before
-// sending anything (it was closing or draining) is retried on the next
-// transport without the caller noticing.
-func (cs *clientStream) start(md metadata.MD) error {
-	for {
-		t, err := cs.cc.pickTransport(cs.ctx, cs.ci.failFast)
-		if err != nil {
-			return err
-		}
-		if cs.hdr.Metadata, err = cs.outgoingMetadata(t, md); err != nil {
-			return err
-		}
-		if err := cs.overrideAuthority(t); err != nil {
-			return err
-		}
-		// The caller's context, not cs.ctx: the transport stream need not
-		// watch a context of its own that only finish cancels (finish
-		// closes the stream itself), and a context that is never done
-		// costs it nothing.
-		s, err := t.NewStream(cs.parent, &cs.hdr)
-		if err == nil {
-			cs.t, cs.s = t, s
-			cs.ctx = peer.NewContext(cs.ctx, t.Peer())
-			return nil
-		}
-		if !transport.IsTransparentRetryable(err) {
-			return toRPCErr(err)
-		}
-		cs.cc.ac.retire(t)
-	}
-}
-
-// overrideAuthority applies CallAuthority once the connection's credentials
-// have agreed to it.
-func (cs *clientStream) overrideAuthority(t *transport.ClientTransport) error {
-	a := cs.ci.authority
-	if a == "" {
-		return nil
-	}
-	ai := t.Peer().AuthInfo
-	v, ok := ai.(credentials.AuthorityValidator)
-	if !ok {
-		authType := "<nil>"
-		if ai != nil {
-			authType = ai.AuthType()
-		}
-		return status.Errorf(codes.Unavailable, "credentials type %q does not implement the AuthorityValidator interface, but authority override specified with CallAuthority call option", authType)
-	}
-	if err := v.ValidateAuthority(a); err != nil {
-		return status.Errorf(codes.Unavailable, "failed to validate authority %q : %v", a, err)
-	}
-	cs.hdr.Host = a
-	return nil
-}
-
-// outgoingMetadata adds the per-RPC credentials' metadata to the caller's.
-func (cs *clientStream) outgoingMetadata(t *transport.ClientTransport, md metadata.MD) (metadata.MD, error) {
-	dialCreds := cs.cc.dopts.allPerRPCCreds()
-	if len(dialCreds) == 0 && cs.ci.creds == nil {
-		return md, nil
-	}
-	authInfo := t.Peer().AuthInfo
-	ctx := credentials.NewContextWithRequestInfo(cs.ctx, credentials.RequestInfo{Method: cs.method, AuthInfo: authInfo})
-	aud := audience(cs.cc.authority, cs.method)
-	out := metadata.MD{}
-	add := func(c credentials.PerRPCCredentials) error {
-		data, err := c.GetRequestMetadata(ctx, aud)
-		if err != nil {
-			if st, ok := status.FromError(err); ok {
-				if restrictedControlPlaneCode(st.Code()) {
-					return status.Errorf(codes.Internal, "transport: received per-RPC creds error with illegal status: %v", err)
-				}
-				return err
-			}
-			return status.Errorf(codes.Unauthenticated, "transport: per-RPC creds failed due to error: %v", err)
-		}
-		for k, v := range data {
-			out.Append(strings.ToLower(k), v)
-		}
-		return nil
-	}
-	for _, c := range dialCreds {
-		if err := add(c); err != nil {
-			return nil, err
-		}
-	}
-	if c := cs.ci.creds; c != nil {
-		if c.RequireTransportSecurity() {
-			secure := cs.cc.dopts.transportCreds().Info().SecurityProtocol != "insecure"
-			if !secure || credentials.CheckSecurityLevel(authInfo, credentials.PrivacyAndIntegrity) != nil {
-				return nil, status.Error(codes.Unauthenticated, "transport: cannot send secure credentials on an insecure connection")
-			}
-		}
-		if err := add(c); err != nil {
-			return nil, err
-		}
-	}
-	for k, v := range md {
-		out.Append(k, v...)
-	}
-	return out, nil
-}
-
-// audience is the URI per-RPC credentials are issued for:
-// "https://host/service", without the default port.
-func audience(host, method string) string {
-	host = strings.TrimSuffix(host, ":443")
-	if i := strings.LastIndex(method, "/"); i >= 0 {
-		method = method[:i]
-	}
-	return "https://" + host + method
-}
-
-// restrictedControlPlaneCode reports codes that credentials and other control
-// plane components may not produce (gRFC A54).
-func restrictedControlPlaneCode(c codes.Code) bool {
-	switch c {
-	case codes.OK, codes.InvalidArgument, codes.NotFound, codes.AlreadyExists,
-		codes.FailedPrecondition, codes.Aborted, codes.OutOfRange, codes.DataLoss:
-		return true
-	}
-	return false
-}
-
 // Context returns the stream's context; it is canceled when the RPC ends.
 func (cs *clientStream) Context() context.Context {
 	return cs.ctx
@@ -304,22 +180,47 @@ func (cs *clientStream) Context() context.Context {
 // Header blocks until the response headers arrive. Like grpc-go it never
 // returns an error: if the RPC failed, RecvMsg reports the status.
 func (cs *clientStream) Header() (metadata.MD, error) {
-	md, err := cs.s.Header()
-	if err != nil {
+	var md metadata.MD
+	err := cs.withRetry(func(a *csAttempt) error {
+		var err error
+		md, err = a.s.Header()
+		if err != nil {
+			return err
+		}
+		if a.s.TrailersOnly() {
+			// The status is all there is; let the retry logic judge it.
+			<-a.s.Done()
+			md = nil
+			if st := a.s.Status(); st.Code() != codes.OK {
+				return st.Err()
+			}
+			return io.EOF
+		}
+		return nil
+	}, cs.commitLocked)
+	if err != nil && err != io.EOF {
 		cs.finish(cs.rpcErr(err))
 		return nil, nil
 	}
-	if cs.s.TrailersOnly() {
-		<-cs.s.Done()
-		cs.finish(cs.s.Status().Err())
-		return nil, nil
+	if err == io.EOF {
+		cs.finish(nil)
 	}
 	return md, nil
 }
 
 // Trailer returns the trailer metadata once the RPC has ended.
 func (cs *clientStream) Trailer() metadata.MD {
-	return cs.s.Trailer()
+	a := cs.currentAttempt()
+	if a == nil || a.s == nil {
+		return nil
+	}
+	return a.s.Trailer()
+}
+
+func (cs *clientStream) currentAttempt() *csAttempt {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return cs.attempt
 }
 
 // CloseSend half-closes the stream. Errors surface from RecvMsg.
@@ -328,7 +229,10 @@ func (cs *clientStream) CloseSend() error {
 		return nil
 	}
 	cs.sentLast = true
-	cs.s.CloseSend()
+	cs.withRetry(func(a *csAttempt) error {
+		a.s.CloseSend()
+		return nil
+	}, func() { cs.retry.closeSent = true })
 	return nil
 }
 
@@ -355,8 +259,23 @@ func (cs *clientStream) SendMsg(m any) error {
 	if last {
 		cs.sentLast = true
 	}
-	err = cs.s.Write(hdr, data, last)
+	err = cs.withRetry(func(a *csAttempt) error {
+		if err := a.s.Write(hdr, data, last); err != nil {
+			// The status comes from RecvMsg; the retry logic only needs
+			// to know the stream ended.
+			return io.EOF
+		}
+		return nil
+	}, func() {
+		if !cs.committed {
+			data.Ref() // the replay buffer's own reference
+			cs.bufferLocked(hdr, data, last)
+		}
+	})
 	data.Free()
+	if err != nil && err != io.EOF {
+		cs.finish(err)
+	}
 	if err != nil {
 		return cs.sendBroken()
 	}
@@ -382,43 +301,67 @@ func (cs *clientStream) RecvMsg(m any) error {
 		// Ended OK (e.g. a trailers-only response seen by Header).
 		return io.EOF
 	}
-	err := cs.recvOne(m)
+	err := cs.withRetry(func(a *csAttempt) error { return cs.recvMsg(a, m) }, cs.commitLocked)
+	if err == nil && cs.desc.ServerStreams {
+		return nil
+	}
 	if err == nil {
-		cs.numRecv++
-		if cs.desc.ServerStreams {
-			return nil
-		}
-		// Exactly one response: the stream must end now.
-		err = cs.recvOne(nil)
-		if err == nil {
-			err = status.Error(codes.Internal, "cardinality violation: expected <EOF> for non server-streaming RPCs, but received another message")
-		} else if err == io.EOF {
-			cs.finish(nil)
-			return nil
-		}
+		err = io.EOF // one message and the end of the stream: done
 	}
 	if err == io.EOF && !cs.desc.ServerStreams && cs.numRecv == 0 {
 		err = status.Error(codes.Internal, "cardinality violation: received no response message from non-server-streaming RPC")
+	}
+	if err != io.EOF {
+		err = cs.rpcErr(err)
 	}
 	cs.finish(err)
 	if ferr := cs.finishedErr(); ferr != nil {
 		// Another path (ClientConn.Close, Header) may have ended it first.
 		return ferr
 	}
+	if !cs.desc.ServerStreams && err == io.EOF {
+		return nil
+	}
+	return err
+}
+
+// recvMsg reads one message of attempt a into m; for RPCs whose server
+// sends one message it also reads the end of the stream (nil then means
+// the RPC ended OK).
+func (cs *clientStream) recvMsg(a *csAttempt, m any) error {
+	err := cs.recvOne(a, m)
+	if err != nil || cs.desc.ServerStreams {
+		if err == nil {
+			cs.numRecv++
+		}
+		return err
+	}
+	cs.numRecv++
+	// Exactly one response: the stream must end now.
+	switch err = cs.recvOne(a, nil); err {
+	case nil:
+		return status.Error(codes.Internal, "cardinality violation: expected <EOF> for non server-streaming RPCs, but received another message")
+	case io.EOF:
+		return nil
+	}
 	return err
 }
 
 // recvOne reads one message (m == nil discards it). It returns io.EOF at an
-// OK end of stream, otherwise a status error.
-func (cs *clientStream) recvOne(m any) error {
-	if !cs.headerDone {
-		cs.headerDone = true
-		if err := cs.s.WaitHeader(); err != nil {
-			return cs.rpcErr(err)
+// OK end of stream, otherwise the error of the stream.
+func (cs *clientStream) recvOne(a *csAttempt, m any) error {
+	if !a.headerDone {
+		a.headerDone = true
+		if err := a.s.WaitHeader(); err != nil {
+			return err
 		}
-		cs.recvCompress = cs.s.RecvCompress()
+		a.recvCompress = a.s.RecvCompress()
+		if !a.s.TrailersOnly() {
+			// Headers mean the server acted on the RPC: no retry now.
+			cs.commitIf(a)
+		}
 	}
-	data, err := recvMsgWithDecompressor(cs.s, cs.recvCompress, cs.ci.maxRecvSize, cs.cc.dopts.decompressorV0)
+	data, err := recvMsgWithDecompressor(a.s, a.recvCompress, cs.ci.maxRecvSize, cs.cc.dopts.decompressorV0)
 	if err == nil {
 		if m != nil {
 			if uerr := cs.ci.codec.Unmarshal(data, m); uerr != nil {
@@ -427,17 +370,13 @@ func (cs *clientStream) recvOne(m any) error {
 		}
 		data.Free()
 	}
-	if err == nil {
-		return nil
-	}
 	if err == io.EOF {
-		<-cs.s.Done()
-		if st := cs.s.Status(); st.Code() != codes.OK {
-			return cs.rpcErr(st.Err())
+		<-a.s.Done()
+		if st := a.s.Status(); st.Code() != codes.OK {
+			return st.Err()
 		}
-		return io.EOF
 	}
-	return cs.rpcErr(err)
+	return err
 }
 
 // rpcErr turns a transport error into the RPC's status. Once the ClientConn
@@ -461,9 +400,9 @@ func (cs *clientStream) finishState() (bool, error) {
 	return cs.finished, cs.err
 }
 
-// finish ends the RPC once: it records the status, abandons the transport
-// stream if it is still open, fills Header/Trailer/Peer call options and runs
-// OnFinish callbacks. io.EOF means OK.
+// finish ends the RPC once: it records the status, ends the attempt,
+// fills Header/Trailer/Peer call options and runs OnFinish callbacks.
+// io.EOF means OK.
 func (cs *clientStream) finish(err error) {
 	if err == io.EOF {
 		err = nil
@@ -476,29 +415,20 @@ func (cs *clientStream) finish(err error) {
 	cs.finished = true
 	cs.err = err
 	stopWatch := cs.stopWatch
+	a := cs.attempt
+	cs.commitLocked()
+	cs.finishAttemptLocked(a, err)
 	cs.mu.Unlock()
 
 	if stopWatch != nil {
 		stopWatch()
 	}
-	if err != nil {
-		cs.s.Close(err)
-	} else {
-		// The transport stream watches the caller's context, not ours, so
-		// canceling ours below would not reach a stream still open.
-		select {
-		case <-cs.s.Done():
-		default:
-			cs.s.Close(errContextCanceled)
-		}
-	}
-	if err != nil && cs.mayRetry && cs.s.Unprocessed() && !cs.s.BytesReceived() && cs.cc.ctx.Err() == nil && cs.ctx.Err() == nil {
-		cs.unprocessed = true
-		cs.cancel()
-		return
-	}
+	cs.cc.idle.callEnd()
 	if len(cs.opts) > 0 {
-		res := callResult{peer: cs.t.Peer()}
+		res := callResult{}
+		if a != nil && a.t != nil {
+			res.peer = a.t.Peer()
+		}
 		// Headers and trailers are only final once the stream is done; a
 		// stream that ended with an error may never have had them. They
 		// are copied only for the options that read them.
@@ -511,14 +441,14 @@ func (cs *clientStream) finish(err error) {
 				wantTrl = true
 			}
 		}
-		if wantHdr || wantTrl {
+		if (wantHdr || wantTrl) && a != nil && a.s != nil {
 			select {
-			case <-cs.s.Done():
+			case <-a.s.Done():
 				if wantHdr {
-					res.header, _ = cs.s.Header()
+					res.header, _ = a.s.Header()
 				}
 				if wantTrl {
-					res.trailer = cs.s.Trailer()
+					res.trailer = a.s.Trailer()
 				}
 			default:
 			}

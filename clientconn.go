@@ -1,11 +1,20 @@
 package grpc
 
 import (
+	_ "google.golang.org/grpc/internal/resolver/passthrough" // the "passthrough" scheme
+	_ "google.golang.org/grpc/internal/resolver/unix"        // the "unix" and "unix-abstract" schemes
+	_ "google.golang.org/grpc/resolver/dns"                  // the "dns" scheme, NewClient's default
+
 	"context"
 	"errors"
 	"fmt"
+	"google.golang.org/grpc/balancer"
+	"google.golang.org/grpc/internal"
+	"google.golang.org/grpc/resolver"
+	"google.golang.org/grpc/serviceconfig"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
@@ -43,25 +52,37 @@ type ClientConn struct {
 	ctx    context.Context // canceled by Close; in-flight streams watch it
 	cancel context.CancelFunc
 
-	target    string
-	parsed    parsedTarget
-	authority string
-	dopts     dialOptions
+	target          string
+	parsedTarget    resolver.Target
+	resolverBuilder resolver.Builder
+	authority       string
+	dopts           dialOptions
 	// registeredCompressors is the grpc-accept-encoding value. Compressors
 	// register during init, so it is fixed by the time a client exists.
 	registeredCompressors string
 
-	// ac is the channel's only subchannel. The resolver/balancer issue turns
-	// this into a set of addrConns behind a picker; RPCs only go through
-	// pickTransport, which is the seam to replace.
-	ac *addrConn
+	idle idleTracker
 
 	mu      sync.Mutex
 	state   connectivity.State
-	changed chan struct{} // closed and replaced on every update below
-	ready   *transport.ClientTransport
-	lastErr error // why the channel is in TRANSIENT_FAILURE
+	changed chan struct{} // closed and replaced on every state or picker update
+	picker  balancer.Picker
+	lastErr error // the last connection failure, for Dial's error reporting
 	closed  bool
+
+	// The parts that exist only while the channel is not idle.
+	inIdle   bool
+	resolver *ccResolverWrapper
+	balancer *ccBalancerWrapper
+	conns    map[*addrConn]struct{}
+	// resolved is closed once the resolver has reported for the first time
+	// since the channel left idle mode; RPCs wait for it so that the service
+	// config applies to them.
+	resolved chan struct{}
+
+	sc                 *ServiceConfig             // the service config in force
+	lastResolverConfig *serviceconfig.ParseResult // for the deprecated NewAddress
+	retryThrottler     atomic.Pointer[retryThrottler]
 }
 
 // NewClient builds a ClientConn for target without touching the network. The
@@ -82,20 +103,27 @@ type ClientConn struct {
 // FailOnNonTempDialError have no effect here.
 func NewClient(target string, opts ...DialOption) (conn *ClientConn, err error) {
 	cc := &ClientConn{
-		target:  target,
-		dopts:   defaultDialOptions(),
-		state:   connectivity.Idle,
-		changed: make(chan struct{}),
+		target:   target,
+		dopts:    defaultDialOptions(),
+		state:    connectivity.Idle,
+		changed:  make(chan struct{}),
+		inIdle:   true,
+		conns:    make(map[*addrConn]struct{}),
+		resolved: make(chan struct{}),
 	}
 	for _, o := range opts {
 		if o != nil {
 			o.apply(&cc.dopts)
 		}
 	}
-	if cc.parsed, err = parseTarget(target, cc.dopts.defaultScheme); err != nil {
-		return nil, err
+	defScheme := cc.dopts.defaultScheme
+	if defScheme == "" {
+		defScheme = "dns"
+		if internal.UserSetDefaultScheme {
+			defScheme = resolver.GetDefaultScheme()
+		}
 	}
-	if err := cc.parsed.validate(); err != nil {
+	if cc.parsedTarget, cc.resolverBuilder, err = parseTarget(target, defScheme, &cc.dopts); err != nil {
 		return nil, err
 	}
 	chainUnaryClientInterceptors(&cc.dopts)
@@ -103,14 +131,25 @@ func NewClient(target string, opts ...DialOption) (conn *ClientConn, err error) 
 	if err := cc.validateTransportCredentials(); err != nil {
 		return nil, err
 	}
+	if js := cc.dopts.defaultServiceConfigRawJSON; js != nil {
+		pr := parseServiceConfig(*js, cc.dopts.maxCallAttempts)
+		if pr.Err != nil {
+			return nil, fmt.Errorf("%s: %v", invalidDefaultServiceConfigErrPrefix, pr.Err)
+		}
+		cc.dopts.defaultServiceConfig, _ = pr.Config.(*ServiceConfig)
+	}
 	if err := cc.initAuthority(); err != nil {
 		return nil, err
 	}
 	cc.registeredCompressors = strings.Join(grpcutil.RegisteredCompressorNames, ",")
 	cc.ctx, cc.cancel = context.WithCancel(context.Background())
-	cc.ac = newAddrConn(cc)
+	cc.idle.init(cc, cc.dopts.idleTimeout)
 	return cc, nil
 }
+
+// invalidDefaultServiceConfigErrPrefix starts NewClient's error for a
+// WithDefaultServiceConfig that does not parse.
+const invalidDefaultServiceConfigErrPrefix = "grpc: the provided default service config is invalid"
 
 // Dial is DialContext with context.Background().
 //
@@ -129,7 +168,7 @@ func Dial(target string, opts ...DialOption) (*ClientConn, error) {
 //
 // Deprecated: use NewClient; kept working for all 1.x releases.
 func DialContext(ctx context.Context, target string, opts ...DialOption) (conn *ClientConn, err error) {
-	opts = append([]DialOption{withDefaultScheme(schemePassthrough)}, opts...)
+	opts = append([]DialOption{withDefaultScheme(resolver.GetDefaultScheme())}, opts...)
 	cc, err := NewClient(target, opts...)
 	if err != nil {
 		return nil, err
@@ -139,7 +178,11 @@ func DialContext(ctx context.Context, target string, opts ...DialOption) (conn *
 			cc.Close()
 		}
 	}()
-	// Dial has always started connecting at once rather than on first RPC.
+	// Dial has always started connecting at once rather than on first RPC,
+	// and reports a resolver that cannot be built.
+	if err := cc.exitIdle(); err != nil {
+		return nil, err
+	}
 	cc.Connect()
 	if !cc.dopts.block {
 		return cc, nil
@@ -211,7 +254,7 @@ func (cc *ClientConn) initAuthority() error {
 	case fromCreds != "":
 		cc.authority = fromCreds
 	default:
-		cc.authority = cc.parsed.authority()
+		cc.authority = targetAuthority(cc.parsedTarget, cc.resolverBuilder)
 	}
 	return nil
 }
@@ -246,166 +289,6 @@ func (cc *ClientConn) transportOptions() transport.ClientOptions {
 		ReadBufferSize:        bufSize(o.readBufferSize),
 		Keepalive:             o.keepalive,
 	}
-}
-
-// onAddrConnState derives the channel state from the subchannel's, with
-// pick_first's rules: TRANSIENT_FAILURE is sticky until READY (reconnect
-// attempts do not show as CONNECTING), and losing a READY connection makes the
-// channel IDLE.
-func (cc *ClientConn) onAddrConnState(s connectivity.State, t *transport.ClientTransport, err error) {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	if cc.closed {
-		return
-	}
-	cc.ready = t
-	switch s {
-	case connectivity.Connecting:
-		if cc.state == connectivity.TransientFailure {
-			return
-		}
-	case connectivity.TransientFailure:
-		cc.lastErr = err
-	case connectivity.Ready:
-		cc.lastErr = nil
-	}
-	cc.state = s
-	cc.notifyLocked()
-}
-
-func (cc *ClientConn) notifyLocked() {
-	close(cc.changed)
-	cc.changed = make(chan struct{})
-}
-
-// connectionError is the last connection failure, if the channel is in
-// TRANSIENT_FAILURE.
-func (cc *ClientConn) connectionError() error {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	return cc.lastErr
-}
-
-// pickTransport returns a READY transport for one RPC attempt, starting a
-// connection when the channel is IDLE. Without WaitForReady (failFast) it
-// fails with Unavailable while the channel is in TRANSIENT_FAILURE; otherwise
-// it waits for READY or the end of ctx.
-func (cc *ClientConn) pickTransport(ctx context.Context, failFast bool) (*transport.ClientTransport, error) {
-	var lastErr error
-	for {
-		cc.mu.Lock()
-		if cc.closed {
-			cc.mu.Unlock()
-			return nil, ErrClientConnClosing
-		}
-		state, t, changed, connErr := cc.state, cc.ready, cc.changed, cc.lastErr
-		cc.mu.Unlock()
-
-		switch state {
-		case connectivity.Ready:
-			if t != nil {
-				return t, nil
-			}
-		case connectivity.Idle:
-			// connect changes the state, which wakes the select below.
-			cc.ac.connect()
-		case connectivity.TransientFailure:
-			if failFast && connErr != nil {
-				return nil, status.Error(codes.Unavailable, connErr.Error())
-			}
-			lastErr = connErr
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			msg := fmt.Sprintf("%v while waiting for connections to become ready", ctx.Err())
-			if lastErr != nil {
-				msg = "latest balancer error: " + lastErr.Error()
-			}
-			return nil, status.Error(status.FromContextError(ctx.Err()).Code(), msg)
-		}
-	}
-}
-
-// Connect starts connecting if the channel is IDLE and returns without
-// waiting for the attempt.
-//
-// Experimental: grpc-go may change or remove this API.
-func (cc *ClientConn) Connect() {
-	cc.mu.Lock()
-	idle := !cc.closed && cc.state == connectivity.Idle
-	cc.mu.Unlock()
-	if idle {
-		cc.ac.connect()
-	}
-}
-
-// GetState reports the channel's current connectivity state.
-func (cc *ClientConn) GetState() connectivity.State {
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	return cc.state
-}
-
-// WaitForStateChange blocks while the channel's state is still sourceState.
-// It reports true once the state has moved on and false if ctx ends first.
-func (cc *ClientConn) WaitForStateChange(ctx context.Context, sourceState connectivity.State) bool {
-	for {
-		cc.mu.Lock()
-		state, changed := cc.state, cc.changed
-		cc.mu.Unlock()
-		if state != sourceState {
-			return true
-		}
-		select {
-		case <-changed:
-		case <-ctx.Done():
-			return false
-		}
-	}
-}
-
-// Target is the target string exactly as given to NewClient or Dial.
-func (cc *ClientConn) Target() string {
-	return cc.target
-}
-
-// CanonicalTarget is the parsed target written out in full as
-// "<scheme>://[authority]/<endpoint>", such as "dns:///localhost:50051" or
-// "unix:///tmp/grpc.sock".
-func (cc *ClientConn) CanonicalTarget() string {
-	return cc.parsed.String()
-}
-
-// ResetConnectBackoff makes connections waiting out a backoff in
-// TRANSIENT_FAILURE retry now, and restarts the backoff sequence for later
-// failures. Normal reconnection needs no help; call this when you know the
-// network has just come back.
-//
-// Experimental: grpc-go may change or remove this API.
-func (cc *ClientConn) ResetConnectBackoff() {
-	cc.ac.resetConnectBackoff()
-}
-
-// Close shuts the channel and its connections down. Running RPCs end with
-// codes.Canceled. Calling Close again returns ErrClientConnClosing.
-func (cc *ClientConn) Close() error {
-	cc.mu.Lock()
-	if cc.closed {
-		cc.mu.Unlock()
-		return ErrClientConnClosing
-	}
-	cc.closed = true
-	cc.ready = nil
-	cc.state = connectivity.Shutdown
-	cc.notifyLocked()
-	cc.mu.Unlock()
-
-	// Streams watch cc.ctx, so they end with ErrClientConnClosing before the
-	// transports below fail them with a connection error.
-	cc.cancel()
-	cc.ac.tearDown(ErrClientConnClosing)
-	return nil
 }
 
 // chainUnaryClientInterceptors folds WithUnaryInterceptor (outermost) and

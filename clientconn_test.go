@@ -2,6 +2,7 @@ package grpc
 
 import (
 	"context"
+	"google.golang.org/grpc/balancer"
 	"strings"
 	"testing"
 	"time"
@@ -22,26 +23,25 @@ func TestNewClientTargets(t *testing.T) {
 	tests := []struct {
 		target, canonical, authority string
 		dial                         bool // Dial's default scheme
-		want                         dialAddress
 	}{
 		{target: "localhost:50051", canonical: "dns:///localhost:50051", authority: "localhost:50051"},
-		{target: "dns:///10.0.0.1:8080", canonical: "dns:///10.0.0.1:8080", authority: "10.0.0.1:8080", want: dialAddress{"tcp", "10.0.0.1:8080"}},
-		{target: "dns:///10.0.0.1", canonical: "dns:///10.0.0.1", authority: "10.0.0.1", want: dialAddress{"tcp", "10.0.0.1:443"}},
+		{target: "dns:///10.0.0.1:8080", canonical: "dns:///10.0.0.1:8080", authority: "10.0.0.1:8080"},
+		{target: "dns:///10.0.0.1", canonical: "dns:///10.0.0.1", authority: "10.0.0.1"},
 		{target: "dns://8.8.8.8/example.com:42", canonical: "dns://8.8.8.8/example.com:42", authority: "example.com:42"},
 		{target: ":8080", canonical: "dns:///:8080", authority: "localhost:8080"},
-		{target: "passthrough:///some-name", canonical: "passthrough:///some-name", authority: "some-name", want: dialAddress{"", "some-name"}},
-		{target: "unix:///tmp/sock", canonical: "unix:///tmp/sock", authority: "localhost", want: dialAddress{"unix", "/tmp/sock"}},
-		{target: "unix:relative/sock", canonical: "unix:///relative/sock", authority: "localhost", want: dialAddress{"unix", "relative/sock"}},
-		{target: "unix-abstract:name", canonical: "unix-abstract:///name", authority: "localhost", want: dialAddress{"unix", "@name"}},
+		{target: "passthrough:///some-name", canonical: "passthrough:///some-name", authority: "some-name"},
+		{target: "unix:///tmp/sock", canonical: "unix:///tmp/sock", authority: "localhost"},
+		{target: "unix:relative/sock", canonical: "unix:///relative/sock", authority: "localhost"},
+		{target: "unix-abstract:name", canonical: "unix-abstract:///name", authority: "localhost"},
 		// Unknown schemes are part of the endpoint of the default scheme.
-		{target: "foo:///bar:1", dial: true, canonical: "passthrough:///foo:///bar:1", authority: "foo:%2F%2F%2Fbar:1", want: dialAddress{"", "foo:///bar:1"}},
-		{target: "localhost:50051", dial: true, canonical: "passthrough:///localhost:50051", authority: "localhost:50051", want: dialAddress{"", "localhost:50051"}},
-		{target: "[::1]:50051", dial: true, canonical: "passthrough:///[::1]:50051", authority: "[::1]:50051", want: dialAddress{"", "[::1]:50051"}},
+		{target: "foo:///bar:1", dial: true, canonical: "passthrough:///foo:///bar:1", authority: "foo:%2F%2F%2Fbar:1"},
+		{target: "localhost:50051", dial: true, canonical: "passthrough:///localhost:50051", authority: "localhost:50051"},
+		{target: "[::1]:50051", dial: true, canonical: "passthrough:///[::1]:50051", authority: "[::1]:50051"},
 	}
 	for _, tc := range tests {
 		opts := []DialOption{insecureOpt}
 		if tc.dial {
-			opts = append(opts, withDefaultScheme(schemePassthrough))
+			opts = append(opts, withDefaultScheme("passthrough"))
 		}
 		cc, err := NewClient(tc.target, opts...)
 		if err != nil {
@@ -57,12 +57,6 @@ func TestNewClientTargets(t *testing.T) {
 		if cc.authority != tc.authority {
 			t.Errorf("NewClient(%q) authority = %q, want %q", tc.target, cc.authority, tc.authority)
 		}
-		if tc.want.addr != "" {
-			addrs, err := cc.parsed.resolveAddrs(context.Background())
-			if err != nil || len(addrs) != 1 || addrs[0] != tc.want {
-				t.Errorf("NewClient(%q) addresses = %v, %v; want [%v]", tc.target, addrs, err, tc.want)
-			}
-		}
 		if s := cc.GetState(); s != connectivity.Idle {
 			t.Errorf("new ClientConn state %v, want IDLE", s)
 		}
@@ -70,12 +64,28 @@ func TestNewClientTargets(t *testing.T) {
 	}
 }
 
-func TestNewClientBadTargets(t *testing.T) {
-	// An unknown scheme becomes part of a dns endpoint, which is invalid.
-	for _, target := range []string{"unix://host/path", "dns:///", "unix:", "dns:///host:", "zookeeper://zk:9900/svc"} {
-		if cc, err := NewClient(target, insecureOpt); err == nil {
+func TestDialBadTargets(t *testing.T) {
+	// As in grpc-go, NewClient accepts these and the resolver refuses them
+	// when it is built: Dial reports that, and so would the first RPC. An
+	// unknown scheme becomes part of a dns endpoint, which is invalid.
+	for _, target := range []string{"unix://host/path", "dns:///", "dns:///host:", "zookeeper://zk:9900/svc"} {
+		cc, err := NewClient(target, insecureOpt)
+		if err != nil {
+			t.Errorf("NewClient(%q): %v", target, err)
+			continue
+		}
+		err = cc.Invoke(context.Background(), "/s/m", nil, nil)
+		cc.Close()
+		if err == nil {
+			t.Errorf("RPC on %q succeeded, want error", target)
+		}
+		// Dial's default scheme is passthrough, which takes anything.
+		if strings.HasPrefix(target, "zookeeper") {
+			continue
+		}
+		if cc, err := Dial(target, insecureOpt); err == nil {
 			cc.Close()
-			t.Errorf("NewClient(%q) succeeded, want error", target)
+			t.Errorf("Dial(%q) succeeded, want error", target)
 		}
 	}
 }
@@ -245,34 +255,44 @@ func TestInterceptorChainOrder(t *testing.T) {
 	}
 }
 
-func TestPickTransportStates(t *testing.T) {
+func TestPickerErrors(t *testing.T) {
 	cc, err := NewClient("passthrough:///unused", insecureOpt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Pretend the subchannel failed, without dialing anything.
-	cc.ac.mu.Lock()
-	cc.ac.state = connectivity.TransientFailure
-	cc.ac.mu.Unlock()
-	cc.onAddrConnState(connectivity.TransientFailure, nil, connectionError{desc: "transport: Error while dialing: boom"})
-
-	_, err = cc.pickTransport(context.Background(), true)
+	// Publish a failing picker without building a resolver or policy.
+	cc.mu.Lock()
+	cc.inIdle = false
+	cc.mu.Unlock()
+	cc.updatePicker(balancer.State{
+		ConnectivityState: connectivity.TransientFailure,
+		Picker:            errPicker{err: connectionError{desc: "transport: Error while dialing: boom"}},
+	})
+	if s := cc.GetState(); s != connectivity.TransientFailure {
+		t.Fatalf("state %v, want TRANSIENT_FAILURE", s)
+	}
+	_, _, err = cc.pick(context.Background(), true, "/s/m")
 	if st, _ := status.FromError(err); st.Code() != codes.Unavailable || st.Message() != `connection error: desc = "transport: Error while dialing: boom"` {
 		t.Fatalf("fail-fast pick: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	_, err = cc.pickTransport(ctx, false)
-	if st, _ := status.FromError(err); st.Code() != codes.DeadlineExceeded || !strings.Contains(st.Message(), "boom") {
+	_, _, err = cc.pick(ctx, false, "/s/m")
+	if st, _ := status.FromError(err); st.Code() != codes.DeadlineExceeded || !strings.Contains(st.Message(), "latest balancer error: ") || !strings.Contains(st.Message(), "boom") {
 		t.Fatalf("wait-for-ready pick: %v", err)
 	}
-	// Sticky TRANSIENT_FAILURE: a reconnect attempt does not show.
-	cc.onAddrConnState(connectivity.Connecting, nil, nil)
-	if s := cc.GetState(); s != connectivity.TransientFailure {
-		t.Fatalf("state %v, want TRANSIENT_FAILURE", s)
+	// A status from the picker ends even a wait-for-ready RPC, except for
+	// codes the control plane may not produce.
+	cc.updatePicker(balancer.State{ConnectivityState: connectivity.Ready, Picker: errPicker{err: status.Error(codes.ResourceExhausted, "dropped")}})
+	if _, _, err = cc.pick(context.Background(), false, "/s/m"); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("dropping pick: %v", err)
+	}
+	cc.updatePicker(balancer.State{ConnectivityState: connectivity.Ready, Picker: errPicker{err: status.Error(codes.NotFound, "nope")}})
+	if _, _, err = cc.pick(context.Background(), false, "/s/m"); status.Code(err) != codes.Internal {
+		t.Fatalf("pick with a restricted code: %v", err)
 	}
 	cc.Close()
-	if _, err := cc.pickTransport(context.Background(), true); err != ErrClientConnClosing {
+	if _, _, err := cc.pick(context.Background(), true, "/s/m"); err != ErrClientConnClosing {
 		t.Fatalf("pick after Close: %v", err)
 	}
 }

@@ -10,9 +10,16 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	internalbackoff "google.golang.org/grpc/internal/backoff"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/resolver"
 )
 
 const (
+	// defaultIdleTimeout is how long a channel without RPCs keeps its
+	// resolver, policy and connections.
+	defaultIdleTimeout = 30 * time.Minute
+	// defaultMaxCallAttempts caps retry and hedging attempts whatever the
+	// service config asks for (gRFC A6).
+	defaultMaxCallAttempts = 5
 	defaultWriteBufSize = 32 * 1024
 	defaultReadBufSize  = 32 * 1024
 	// minWindowSize is HTTP/2's default window; smaller windows are ignored.
@@ -61,6 +68,16 @@ type dialOptions struct {
 	minConnectTimeout time.Duration
 
 	defaultScheme string
+
+	// The client channel: resolvers, service config, idleness, retries.
+	resolvers                   []resolver.Builder
+	defaultServiceConfigRawJSON *string
+	defaultServiceConfig        *ServiceConfig // parsed by NewClient
+	disableServiceConfig        bool
+	disableHealthCheck          bool
+	idleTimeout                 time.Duration
+	disableRetry                bool
+	maxCallAttempts             int
 }
 
 func defaultDialOptions() dialOptions {
@@ -69,7 +86,8 @@ func defaultDialOptions() dialOptions {
 		readBufferSize:    defaultReadBufSize,
 		backoff:           internalbackoff.DefaultExponential,
 		minConnectTimeout: minConnectTimeout,
-		defaultScheme:     schemeDNS,
+		idleTimeout:       defaultIdleTimeout,
+		maxCallAttempts:   defaultMaxCallAttempts,
 	}
 }
 
@@ -425,4 +443,61 @@ func (o *dialOptions) allPerRPCCreds() []credentials.PerRPCCredentials {
 	// The bundle's credentials come after the dial options' ones, as in grpc-go.
 	all := make([]credentials.PerRPCCredentials, 0, len(o.perRPCCreds)+1)
 	return append(append(all, o.perRPCCreds...), o.credsBundle.PerRPCCredentials())
+}
+
+// WithResolvers registers resolvers for this ClientConn only; they take
+// precedence over the global registry for their schemes.
+//
+// Experimental: grpc-go may change or remove this API.
+func WithResolvers(rs ...resolver.Builder) DialOption {
+	return funcDialOption(func(o *dialOptions) { o.resolvers = append(o.resolvers, rs...) })
+}
+
+// WithDefaultServiceConfig sets the service config (JSON) used when the
+// resolver provides none, provides an invalid one, or WithDisableServiceConfig
+// is set. NewClient fails if s does not parse.
+func WithDefaultServiceConfig(s string) DialOption {
+	return funcDialOption(func(o *dialOptions) { o.defaultServiceConfigRawJSON = &s })
+}
+
+// WithDisableServiceConfig ignores service configs from the resolver and
+// asks it not to look them up. A default service config still applies.
+func WithDisableServiceConfig() DialOption {
+	return funcDialOption(func(o *dialOptions) { o.disableServiceConfig = true })
+}
+
+// WithDisableHealthCheck turns off client-side health checking of backends,
+// even where the service config enables it.
+//
+// Experimental: grpc-go may change or remove this API.
+func WithDisableHealthCheck() DialOption {
+	return funcDialOption(func(o *dialOptions) { o.disableHealthCheck = true })
+}
+
+// WithIdleTimeout sets how long a channel with no RPCs waits before it
+// releases its resolver, LB policy and connections (30 minutes by default;
+// 0 disables idleness). Connect or a new RPC wakes it up.
+//
+// Experimental: grpc-go may change or remove this API.
+func WithIdleTimeout(d time.Duration) DialOption {
+	return funcDialOption(func(o *dialOptions) { o.idleTimeout = d })
+}
+
+// WithDisableRetry turns off retries and hedging configured by the service
+// config. Transparent retries of attempts the server never saw still
+// happen.
+func WithDisableRetry() DialOption {
+	return funcDialOption(func(o *dialOptions) { o.disableRetry = true })
+}
+
+// WithMaxCallAttempts caps the attempts of one RPC, retries and hedges
+// included, whatever the service config says. Values below 2 mean the
+// default, 5.
+func WithMaxCallAttempts(n int) DialOption {
+	return funcDialOption(func(o *dialOptions) {
+		if n < 2 {
+			n = defaultMaxCallAttempts
+		}
+		o.maxCallAttempts = n
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"google.golang.org/grpc/attributes"
 	"net"
 
 	"google.golang.org/grpc/internal/credsctx"
@@ -192,7 +193,11 @@ func NewContextWithRequestInfo(ctx context.Context, ri RequestInfo) context.Cont
 // Attributes field here; it will be added with the attributes package.)
 //
 // This API is experimental.
-type ClientHandshakeInfo struct{}
+type ClientHandshakeInfo struct {
+	// Attributes are those of the resolver.Address being connected to,
+	// so that a handshaker can act on what the resolver knows of it.
+	Attributes *attributes.Attributes
+}
 
 // ClientHandshakeInfoFromContext returns the ClientHandshakeInfo in ctx, or
 // the zero value.

@@ -1,0 +1,376 @@
+package grpc
+
+import (
+	"io"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"google.golang.org/grpc/balancer"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/internal/transport"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+)
+
+// csAttempt is one attempt of an RPC: one pick and one transport stream.
+type csAttempt struct {
+	t    *transport.ClientTransport
+	s    *transport.ClientStream
+	ac   *addrConn
+	done func(balancer.DoneInfo) // the picker's callback, if any
+
+	// startErr is why the attempt never got a stream.
+	startErr error
+	// drop says the picker failed the RPC on purpose: never retried.
+	drop bool
+
+	// Owned by the receiving goroutine.
+	headerDone   bool
+	recvCompress string
+
+	finished bool // under cs.mu
+}
+
+// replayMsg is a message sent before the RPC committed, kept for replay.
+type replayMsg struct {
+	hdr  [headerLen]byte
+	data mem.BufferSlice
+	last bool
+}
+
+// retryState is the retry bookkeeping of one RPC; it is guarded by cs.mu.
+type retryState struct {
+	buffer       []replayMsg
+	bufferSize   int
+	closeSent    bool // CloseSend happened before commit: replay it
+	firstAttempt bool // transparent retry is allowed only once
+	numRetries   int
+	// numSincePushback counts the retries since the server last gave a
+	// pushback delay; the exponential backoff restarts there.
+	numSincePushback int
+	throttler        *retryThrottler
+}
+
+func (r *retryState) init(cs *clientStream) {
+	r.firstAttempt = true
+	r.throttler = cs.cc.retryThrottler.Load()
+}
+
+// begin starts the first attempt, retrying it while that is allowed.
+func (cs *clientStream) begin() error {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	a := cs.startAttemptLocked()
+	if a.startErr == nil {
+		cs.attempt = a
+		cs.ctx = peer.NewContext(cs.ctx, a.t.Peer())
+		return nil
+	}
+	cs.attempt = a
+	if err := cs.retryLocked(a, a.startErr); err != nil {
+		cs.finishAttemptLocked(cs.attempt, err)
+		return err
+	}
+	cs.ctx = peer.NewContext(cs.ctx, cs.attempt.t.Peer())
+	return nil
+}
+
+// startAttemptLocked picks a connection and opens a stream on it. Failures
+// are recorded in the attempt for the retry logic to judge.
+func (cs *clientStream) startAttemptLocked() *csAttempt {
+	a := &csAttempt{}
+	for {
+		t, res, err := cs.cc.pick(cs.parent, cs.ci.failFast, cs.method)
+		if err != nil {
+			a.startErr = err
+			_, a.drop = status.FromError(err)
+			// A fail-fast pick error is Unavailable that a policy may
+			// retry; one from the picker itself is not.
+			a.drop = a.drop && status.Code(err) != codes.Unavailable
+			return a
+		}
+		a.t, a.done = t, res.Done
+		if sc, ok := res.SubConn.(*acBalancerWrapper); ok {
+			a.ac = sc.ac
+		}
+		hdr := cs.hdr
+		md := cs.md
+		if cs.retry.numRetries > 0 {
+			md = metadata.Join(md, metadata.Pairs("grpc-previous-rpc-attempts", strconv.Itoa(cs.retry.numRetries)))
+		}
+		if len(res.Metadata) > 0 {
+			md = metadata.Join(md, res.Metadata)
+		}
+		if hdr.Metadata, err = cs.outgoingMetadata(t, md); err == nil {
+			err = cs.overrideAuthority(t, &hdr)
+		}
+		if err != nil {
+			a.startErr, a.drop = err, true
+			return a
+		}
+		// The caller's context, not cs.ctx: the transport stream need not
+		// watch a context of its own that only finish cancels.
+		s, err := t.NewStream(cs.parent, &hdr)
+		if err == nil {
+			a.s = s
+			return a
+		}
+		a.callDone(err)
+		if !transport.IsTransparentRetryable(err) {
+			a.startErr = toRPCErr(err)
+			return a
+		}
+		// The transport was closing: it must not be picked again, and
+		// a new pick costs nothing on the wire.
+		if a.ac != nil {
+			a.ac.retire(t)
+		}
+		a.done = nil
+	}
+}
+
+// callDone runs the picker's callback once.
+func (a *csAttempt) callDone(err error) {
+	if a.done == nil {
+		return
+	}
+	info := balancer.DoneInfo{Err: err}
+	if a.s != nil {
+		info.BytesSent = true
+		info.BytesReceived = a.s.BytesReceived()
+		select {
+		case <-a.s.Done():
+			info.Trailer = a.s.Trailer()
+		default:
+		}
+	}
+	a.done(info)
+	a.done = nil
+}
+
+// withRetry runs op on the current attempt. Until the RPC commits, a failed
+// op may start a new attempt (replaying what was sent) and run op again;
+// onSuccess runs under cs.mu when op succeeded on the current attempt.
+func (cs *clientStream) withRetry(op func(*csAttempt) error, onSuccess func()) error {
+	cs.mu.Lock()
+	for {
+		if cs.committed {
+			a := cs.attempt
+			cs.mu.Unlock()
+			return op(a)
+		}
+		a := cs.attempt
+		cs.mu.Unlock()
+		err := op(a)
+		cs.mu.Lock()
+		if a != cs.attempt {
+			// Another goroutine moved on to a new attempt meanwhile.
+			continue
+		}
+		if err == io.EOF {
+			<-a.s.Done()
+		}
+		if err == nil || (err == io.EOF && a.s.Status().Code() == codes.OK) {
+			if onSuccess != nil {
+				onSuccess()
+			}
+			cs.mu.Unlock()
+			return err
+		}
+		if err := cs.retryLocked(a, err); err != nil {
+			cs.mu.Unlock()
+			return err
+		}
+	}
+}
+
+// retryLocked ends the failed attempt a and starts new ones until one
+// replays what was sent, or returns the RPC's final error (committing to
+// the attempt that produced it).
+func (cs *clientStream) retryLocked(a *csAttempt, err error) error {
+	for {
+		cs.finishAttemptLocked(a, toRPCErr(err))
+		transparent, ferr := cs.shouldRetryLocked(a, err)
+		if ferr != nil {
+			cs.commitLocked()
+			return ferr
+		}
+		cs.retry.firstAttempt = false
+		if !transparent {
+			cs.retry.numRetries++
+		}
+		a = cs.startAttemptLocked()
+		cs.attempt = a
+		if a.startErr != nil {
+			err = a.startErr
+			continue
+		}
+		if err = cs.replayLocked(a); err == nil {
+			return nil
+		}
+	}
+}
+
+// shouldRetryLocked decides, after attempt a failed with err, whether the
+// RPC runs again: transparently (the server never saw it) or under the
+// retry policy, after its backoff. A non-nil error is the RPC's result.
+func (cs *clientStream) shouldRetryLocked(a *csAttempt, err error) (transparent bool, _ error) {
+	if cs.finished || cs.committed || a.drop {
+		return false, err
+	}
+	unprocessed := false
+	if a.s != nil {
+		<-a.s.Done()
+		unprocessed = a.s.Unprocessed()
+	}
+	if cs.retry.firstAttempt && unprocessed {
+		return true, nil
+	}
+	if cs.cc.dopts.disableRetry {
+		return false, err
+	}
+	rp := cs.mc.RetryPolicy
+	if rp == nil {
+		return false, err
+	}
+	pushback, hasPushback := time.Duration(0), false
+	code := status.Code(err)
+	if a.s != nil {
+		if !a.s.TrailersOnly() {
+			// Response headers arrived: the server has acted on it.
+			return false, err
+		}
+		code = a.s.Status().Code()
+		switch v := a.s.Trailer()["grpc-retry-pushback-ms"]; len(v) {
+		case 0:
+		case 1:
+			ms, perr := strconv.Atoi(v[0])
+			if perr != nil || ms < 0 {
+				// The server asked not to be retried.
+				cs.retry.throttler.throttle()
+				return false, err
+			}
+			pushback, hasPushback = time.Duration(ms)*time.Millisecond, true
+		default:
+			cs.retry.throttler.throttle()
+			return false, err
+		}
+	}
+	if !rp.RetryableStatusCodes[code] {
+		return false, err
+	}
+	if cs.retry.throttler.throttle() {
+		return false, err
+	}
+	if cs.retry.numRetries+1 >= rp.MaxAttempts {
+		return false, err
+	}
+	delay := pushback
+	if hasPushback {
+		cs.retry.numSincePushback = 0
+	} else {
+		delay = retryBackoff(rp.InitialBackoff, rp.MaxBackoff, rp.BackoffMultiplier, cs.retry.numSincePushback)
+		cs.retry.numSincePushback++
+	}
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return false, nil
+	case <-cs.parent.Done():
+		return false, status.FromContextError(cs.parent.Err()).Err()
+	case <-cs.cc.ctx.Done():
+		return false, ErrClientConnClosing
+	}
+}
+
+// retryBackoff is gRFC A6's delay before retry n+1: the exponential value
+// capped at max, with ±20% jitter.
+func retryBackoff(initial, maxDelay time.Duration, mult float64, n int) time.Duration {
+	d := math.Min(float64(initial)*math.Pow(mult, float64(n)), float64(maxDelay))
+	return time.Duration(d * (0.8 + 0.4*rand.Float64()))
+}
+
+// replayLocked sends what the RPC sent so far on the new attempt a.
+func (cs *clientStream) replayLocked(a *csAttempt) error {
+	for _, m := range cs.retry.buffer {
+		if err := a.s.Write(m.hdr[:], m.data, m.last); err != nil {
+			return err
+		}
+	}
+	if cs.retry.closeSent {
+		a.s.CloseSend()
+	}
+	return nil
+}
+
+// bufferLocked keeps a sent message for replay, or commits the RPC when the
+// buffer would grow past its limit. It takes ownership of data.
+func (cs *clientStream) bufferLocked(hdr []byte, data mem.BufferSlice, last bool) {
+	if cs.committed {
+		data.Free()
+		return
+	}
+	cs.retry.bufferSize += headerLen + data.Len()
+	if cs.retry.bufferSize > cs.ci.maxRetryBuffer {
+		data.Free()
+		cs.commitLocked()
+		return
+	}
+	m := replayMsg{data: data, last: last}
+	copy(m.hdr[:], hdr)
+	cs.retry.buffer = append(cs.retry.buffer, m)
+}
+
+// commitLocked makes the current attempt the RPC's last one and drops the
+// replay buffer.
+func (cs *clientStream) commitLocked() {
+	if cs.committed {
+		return
+	}
+	cs.committed = true
+	for _, m := range cs.retry.buffer {
+		m.data.Free()
+	}
+	cs.retry.buffer = nil
+}
+
+// commitIf commits to a if it is still the current attempt.
+func (cs *clientStream) commitIf(a *csAttempt) {
+	cs.mu.Lock()
+	if cs.attempt == a {
+		cs.commitLocked()
+	}
+	cs.mu.Unlock()
+}
+
+// finishAttemptLocked ends attempt a with err (nil = OK): its stream is
+// closed if still open and the picker hears how it went.
+func (cs *clientStream) finishAttemptLocked(a *csAttempt, err error) {
+	if a == nil || a.finished {
+		return
+	}
+	a.finished = true
+	if a.s != nil {
+		if err != nil {
+			a.s.Close(err)
+		} else {
+			select {
+			case <-a.s.Done():
+			default:
+				a.s.Close(errContextCanceled)
+			}
+		}
+	}
+	if err == nil && a.s != nil {
+		if st := a.s.Status(); st != nil && st.Code() == codes.OK {
+			cs.retry.throttler.successfulRPC()
+		}
+	}
+	a.callDone(err)
+}
+

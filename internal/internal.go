@@ -1,0 +1,24 @@
+// Package internal holds declarations that several gRPC packages share but
+// that must not become part of the public API.
+package internal
+
+// EnforceSubConnEmbedding is embedded in balancer.SubConn. Its method is
+// unexported, so a type outside gRPC can only satisfy balancer.SubConn by
+// embedding an existing SubConn; that leaves gRPC free to add methods to the
+// interface later without breaking anyone.
+type EnforceSubConnEmbedding interface {
+	enforceSubConnEmbedding()
+}
+
+// EnforceClientConnEmbedding plays the same role for balancer.ClientConn:
+// wrappers written by load balancing policies have to embed the ClientConn
+// they were given.
+type EnforceClientConnEmbedding interface {
+	enforceClientConnEmbedding()
+}
+
+// EnforceMetricsRecorderEmbedding plays the same role for metrics recorders
+// handed to load balancing policies.
+type EnforceMetricsRecorderEmbedding interface {
+	enforceMetricsRecorderEmbedding()
+}
