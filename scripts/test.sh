@@ -12,6 +12,9 @@ go test -race -count=1 -timeout 15m ./... || status=1
 echo "== examples module (helloworld, route_guide)"
 (cd examples && go vet ./... && go test -race -count=1 ./...) || status=1
 
+echo "== grpcurl against our reflection (reflection/grpcurltest module)"
+(cd reflection/grpcurltest && go vet ./... && go test -race -count=1 -timeout 15m ./...) || status=1
+
 echo "== interop suite (our module <-> grpc-go v1.85.0)"
 (cd interop && go test -race -count=1 -timeout 15m ./...) || status=1
 exit $status
