@@ -5,7 +5,6 @@ import (
 	"sync"
 
 	"google.golang.org/grpc/balancer"
-	"google.golang.org/grpc/connectivity"
 	estats "google.golang.org/grpc/experimental/stats"
 	"google.golang.org/grpc/internal"
 	"google.golang.org/grpc/resolver"
@@ -80,11 +79,8 @@ func (w *ccBalancerWrapper) resolverError(err error) {
 // exitIdle asks the policy to connect if it is idle.
 func (w *ccBalancerWrapper) exitIdle() {
 	w.serializer.schedule(func() {
-		if w.cur == nil {
-			return
-		}
-		if ei, ok := w.cur.bal.(balancer.ExitIdler); ok {
-			ei.ExitIdle()
+		if w.cur != nil {
+			w.cur.bal.ExitIdle()
 		}
 	})
 }
@@ -189,7 +185,3 @@ func (c *lbChild) forget(sc *acBalancerWrapper) {
 
 // noopMetricsRecorder drops recordings until a stats plugin is configured.
 type noopMetricsRecorder struct{ estats.UnimplementedMetricsRecorder }
-
-// isIdleState reports whether a published state asks for a connection on
-// the next RPC.
-func isIdleState(s connectivity.State) bool { return s == connectivity.Idle }

@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/grpc/balancer"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/internal/balancerload"
 	"google.golang.org/grpc/internal/transport"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
@@ -53,6 +54,12 @@ type retryState struct {
 	// pushback delay; the exponential backoff restarts there.
 	numSincePushback int
 	throttler        *retryThrottler
+
+	// Hedging: the attempts racing, how many started, and when the last
+	// one did.
+	hedges        []*csAttempt
+	hedgesStarted int
+	lastHedge     time.Time
 }
 
 func (r *retryState) init(cs *clientStream) {
@@ -64,6 +71,15 @@ func (r *retryState) init(cs *clientStream) {
 func (cs *clientStream) begin() error {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
+	if cs.hedging() {
+		a, err := cs.startHedgeLocked()
+		if err != nil {
+			return err
+		}
+		cs.attempt = a
+		cs.ctx = peer.NewContext(cs.ctx, a.t.Peer())
+		return nil
+	}
 	a := cs.startAttemptLocked()
 	if a.startErr == nil {
 		cs.attempt = a
@@ -145,6 +161,7 @@ func (a *csAttempt) callDone(err error) {
 		select {
 		case <-a.s.Done():
 			info.Trailer = a.s.Trailer()
+			info.ServerLoad = balancerload.Parse(info.Trailer)
 		default:
 		}
 	}
@@ -154,14 +171,31 @@ func (a *csAttempt) callDone(err error) {
 
 // withRetry runs op on the current attempt. Until the RPC commits, a failed
 // op may start a new attempt (replaying what was sent) and run op again;
-// onSuccess runs under cs.mu when op succeeded on the current attempt.
-func (cs *clientStream) withRetry(op func(*csAttempt) error, onSuccess func()) error {
+// onSuccess runs under cs.mu when op succeeded on the current attempt. A
+// hedged RPC sends to all its attempts and receives only from the winner.
+func (cs *clientStream) withRetry(send bool, op func(*csAttempt) error, onSuccess func()) error {
 	cs.mu.Lock()
 	for {
 		if cs.committed {
 			a := cs.attempt
 			cs.mu.Unlock()
 			return op(a)
+		}
+		if cs.hedging() {
+			if send {
+				cs.sendToHedgesLocked(op)
+				if onSuccess != nil {
+					onSuccess()
+				}
+				cs.mu.Unlock()
+				return nil
+			}
+			cs.mu.Unlock()
+			if err := cs.awaitHedgeWinner(); err != nil {
+				return err
+			}
+			cs.mu.Lock()
+			continue
 		}
 		a := cs.attempt
 		cs.mu.Unlock()

@@ -1,6 +1,7 @@
 package grpc
 
 import (
+	_ "google.golang.org/grpc/balancer/roundrobin"           // "round_robin", usable by name in service configs
 	_ "google.golang.org/grpc/internal/resolver/passthrough" // the "passthrough" scheme
 	_ "google.golang.org/grpc/internal/resolver/unix"        // the "unix" and "unix-abstract" schemes
 	_ "google.golang.org/grpc/resolver/dns"                  // the "dns" scheme, NewClient's default
