@@ -100,7 +100,7 @@ func (cs *clientStream) begin() error {
 func (cs *clientStream) startAttemptLocked() *csAttempt {
 	a := &csAttempt{}
 	for {
-		t, res, err := cs.cc.pick(cs.parent, cs.ci.failFast, cs.method)
+		t, res, err := cs.pickTransport()
 		if err != nil {
 			a.startErr = err
 			_, a.drop = status.FromError(err)
@@ -136,7 +136,7 @@ func (cs *clientStream) startAttemptLocked() *csAttempt {
 			return a
 		}
 		a.callDone(err)
-		if !transport.IsTransparentRetryable(err) {
+		if !transport.IsTransparentRetryable(err) || cs.fixed != nil {
 			a.startErr = toRPCErr(err)
 			return a
 		}
@@ -147,6 +147,15 @@ func (cs *clientStream) startAttemptLocked() *csAttempt {
 		}
 		a.done = nil
 	}
+}
+
+// pickTransport is the pick of one attempt; streams bound to a transport
+// skip the picker.
+func (cs *clientStream) pickTransport() (*transport.ClientTransport, balancer.PickResult, error) {
+	if cs.fixed != nil {
+		return cs.fixed, balancer.PickResult{}, nil
+	}
+	return cs.cc.pick(cs.parent, cs.ci.failFast, cs.method)
 }
 
 // callDone runs the picker's callback once.

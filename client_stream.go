@@ -55,6 +55,7 @@ type clientStream struct {
 	parent    context.Context // the caller's context (with the config's timeout)
 	cancel    context.CancelFunc
 	stopWatch func() bool // stops watching the ClientConn's closing; under mu
+	fixed     *transport.ClientTransport // set for streams that bypass the picker
 
 	// Owned by the sending goroutine.
 	sentLast bool
@@ -71,11 +72,23 @@ type clientStream struct {
 	err       error // the RPC's status once finished (nil = OK)
 }
 
-func newClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, method string, opts ...CallOption) (_ ClientStream, err error) {
+func newClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, method string, opts ...CallOption) (ClientStream, error) {
 	if err := cc.waitForResolved(ctx); err != nil {
 		return nil, err
 	}
-	mc := cc.GetMethodConfig(method)
+	return newStreamWith(ctx, desc, cc, method, cc.GetMethodConfig(method), nil, opts...)
+}
+
+// newSubConnStream runs a stream on transport t, bypassing the picker,
+// retries and idleness: the channel's own RPCs on one connection, such as
+// health checks, use it.
+func newSubConnStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, method string, t *transport.ClientTransport) (ClientStream, error) {
+	return newStreamWith(ctx, desc, cc, method, MethodConfig{}, t)
+}
+
+// newStreamWith sets up an RPC under method config mc; with fixed set it
+// runs on that transport only.
+func newStreamWith(ctx context.Context, desc *StreamDesc, cc *ClientConn, method string, mc MethodConfig, fixed *transport.ClientTransport, opts ...CallOption) (_ ClientStream, err error) {
 	ci := defaultCallInfo()
 	if mc.WaitForReady != nil {
 		ci.failFast = !*mc.WaitForReady
@@ -136,6 +149,7 @@ func newClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, meth
 		ctx:    ctx,
 		parent: ctx,
 		cancel: cancel,
+		fixed:  fixed,
 		hdr: transport.CallHdr{
 			Method:         method,
 			HoldHeaders:    desc == unaryStreamDesc, // invoke sends at once
@@ -146,9 +160,16 @@ func newClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, meth
 		},
 	}
 	cs.retry.init(cs)
-	cc.idle.callBegin()
+	if fixed != nil {
+		// Nothing to retry on, and it must not keep the channel awake.
+		cs.committed = true
+	} else {
+		cc.idle.callBegin()
+	}
 	if err := cs.begin(); err != nil {
-		cc.idle.callEnd()
+		if fixed == nil {
+			cc.idle.callEnd()
+		}
 		cancel()
 		return nil, err
 	}
@@ -181,7 +202,7 @@ func (cs *clientStream) Context() context.Context {
 // returns an error: if the RPC failed, RecvMsg reports the status.
 func (cs *clientStream) Header() (metadata.MD, error) {
 	var md metadata.MD
-	err := cs.withRetry(func(a *csAttempt) error {
+	err := cs.withRetry(false, func(a *csAttempt) error {
 		var err error
 		md, err = a.s.Header()
 		if err != nil {
@@ -229,7 +250,7 @@ func (cs *clientStream) CloseSend() error {
 		return nil
 	}
 	cs.sentLast = true
-	cs.withRetry(func(a *csAttempt) error {
+	cs.withRetry(true, func(a *csAttempt) error {
 		a.s.CloseSend()
 		return nil
 	}, func() { cs.retry.closeSent = true })
@@ -259,7 +280,7 @@ func (cs *clientStream) SendMsg(m any) error {
 	if last {
 		cs.sentLast = true
 	}
-	err = cs.withRetry(func(a *csAttempt) error {
+	err = cs.withRetry(true, func(a *csAttempt) error {
 		if err := a.s.Write(hdr, data, last); err != nil {
 			// The status comes from RecvMsg; the retry logic only needs
 			// to know the stream ended.
@@ -301,7 +322,7 @@ func (cs *clientStream) RecvMsg(m any) error {
 		// Ended OK (e.g. a trailers-only response seen by Header).
 		return io.EOF
 	}
-	err := cs.withRetry(func(a *csAttempt) error { return cs.recvMsg(a, m) }, cs.commitLocked)
+	err := cs.withRetry(false, func(a *csAttempt) error { return cs.recvMsg(a, m) }, cs.commitLocked)
 	if err == nil && cs.desc.ServerStreams {
 		return nil
 	}
@@ -423,7 +444,9 @@ func (cs *clientStream) finish(err error) {
 	if stopWatch != nil {
 		stopWatch()
 	}
-	cs.cc.idle.callEnd()
+	if cs.fixed == nil {
+		cs.cc.idle.callEnd()
+	}
 	if len(cs.opts) > 0 {
 		res := callResult{}
 		if a != nil && a.t != nil {

@@ -1,6 +1,7 @@
 package grpc
 
 import (
+	"context"
 	"sync"
 
 	"google.golang.org/grpc/balancer"
@@ -25,7 +26,8 @@ type acBalancerWrapper struct {
 	mu             sync.Mutex
 	producers      map[balancer.ProducerBuilder]*refCountedProducer
 	healthListener func(balancer.SubConnState)
-	healthGen      uint64 // counts registrations, so a stale one is known
+	healthGen      uint64             // counts registrations, so a stale one is known
+	healthStop     context.CancelFunc // ends the running health check, if any
 	state          connectivity.State
 }
 
@@ -61,6 +63,7 @@ func (sc *acBalancerWrapper) deliver(s connectivity.State, err error) {
 	if s != connectivity.Ready {
 		// A health listener only lives for one READY period.
 		sc.healthListener = nil
+		sc.stopHealthLocked()
 	}
 	if s == connectivity.Ready || s == connectivity.Shutdown {
 		// Producers built on the old connection cannot outlive it.
@@ -144,10 +147,14 @@ func (sc *acBalancerWrapper) closeProducersLocked() {
 }
 
 // RegisterHealthListener registers f for the health of the current READY
-// connection. Without client-side health checking a READY connection is
-// healthy, so f hears READY at once.
+// connection, replacing any earlier listener. With client-side health
+// checking on (a healthCheckConfig in the service config, the health
+// package imported, and no WithDisableHealthCheck) a Watch stream on the
+// connection drives f; otherwise a READY connection is healthy and f hears
+// READY at once.
 func (sc *acBalancerWrapper) RegisterHealthListener(f func(balancer.SubConnState)) {
 	sc.mu.Lock()
+	sc.stopHealthLocked()
 	sc.healthListener = f
 	sc.healthGen++
 	gen := sc.healthGen
@@ -156,12 +163,64 @@ func (sc *acBalancerWrapper) RegisterHealthListener(f func(balancer.SubConnState
 	if !ready || f == nil {
 		return
 	}
-	sc.child.w.serializer.schedule(func() {
-		sc.mu.Lock()
-		current := sc.healthGen == gen && sc.healthListener != nil
+	serializer := sc.child.w.serializer
+	deliver := func(st balancer.SubConnState) {
+		serializer.schedule(func() {
+			sc.mu.Lock()
+			current := sc.healthGen == gen && sc.healthListener != nil
+			sc.mu.Unlock()
+			if current {
+				f(st)
+			}
+		})
+	}
+	service, check := sc.healthCheck()
+	t := sc.ac.readyTransport()
+	if check == nil || t == nil {
+		deliver(balancer.SubConnState{ConnectivityState: connectivity.Ready})
+		return
+	}
+	ctx, cancel := context.WithCancel(sc.ac.ctx)
+	sc.mu.Lock()
+	if sc.healthGen != gen {
 		sc.mu.Unlock()
-		if current {
-			f(balancer.SubConnState{ConnectivityState: connectivity.Ready})
-		}
-	})
+		cancel()
+		return
+	}
+	sc.healthStop = cancel
+	sc.mu.Unlock()
+	cc := sc.ac.cc
+	newStream := func(method string) (any, error) {
+		return newSubConnStream(ctx, &StreamDesc{ServerStreams: true}, cc, method, t)
+	}
+	setState := func(s connectivity.State, err error) {
+		deliver(balancer.SubConnState{ConnectivityState: s, ConnectionError: err})
+	}
+	go check(ctx, newStream, setState, service)
+}
+
+// healthCheck returns the health service to watch and the checker, or a nil
+// checker when client-side health checking is off.
+func (sc *acBalancerWrapper) healthCheck() (string, internal.HealthChecker) {
+	cc := sc.ac.cc
+	if cc.dopts.disableHealthCheck || internal.HealthCheckFunc == nil {
+		return "", nil
+	}
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.sc == nil || cc.sc.healthCheckConfig == nil {
+		return "", nil
+	}
+	service := ""
+	if n := cc.sc.healthCheckConfig.ServiceName; n != nil {
+		service = *n
+	}
+	return service, internal.HealthCheckFunc
+}
+
+func (sc *acBalancerWrapper) stopHealthLocked() {
+	if sc.healthStop != nil {
+		sc.healthStop()
+		sc.healthStop = nil
+	}
 }

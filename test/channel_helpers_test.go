@@ -8,6 +8,8 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/internal/testpb"
 	"google.golang.org/grpc/resolver"
 )
@@ -22,11 +24,12 @@ type backend struct {
 	srv    *grpc.Server
 	served chan struct{}
 	hits   atomic.Int64
+	health *health.Server // registered on every backend; all SERVING at start
 }
 
 func startBackend(t *testing.T, name string) *backend {
 	t.Helper()
-	b := &backend{t: t, name: name}
+	b := &backend{t: t, name: name, health: health.NewServer()}
 	b.ts = &testServer{unary: func(context.Context, *testpb.Request) (*testpb.Response, error) {
 		b.hits.Add(1)
 		return &testpb.Response{Payload: &testpb.Payload{Body: []byte(b.name)}}, nil
@@ -41,7 +44,14 @@ func startBackend(t *testing.T, name string) *backend {
 }
 
 func (b *backend) serve(lis net.Listener) {
-	b.srv, _, b.served = serveOn(b.t, lis, b.ts)
+	b.srv = grpc.NewServer()
+	testpb.RegisterTestServiceServer(b.srv, b.ts)
+	healthpb.RegisterHealthServer(b.srv, b.health)
+	b.served = make(chan struct{})
+	go func() {
+		defer close(b.served)
+		b.srv.Serve(lis)
+	}()
 }
 
 // stop kills the backend: its connections close at once.
