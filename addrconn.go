@@ -127,6 +127,8 @@ func (ac *addrConn) connectOnce() {
 	if err == nil {
 		return
 	}
+	// The addresses may be stale: ask the resolver for fresh ones.
+	ac.cc.resolveNow(resolver.ResolveNowOptions{})
 	ac.mu.Lock()
 	if ac.state == connectivity.Shutdown {
 		ac.mu.Unlock()
@@ -290,6 +292,8 @@ func (ac *addrConn) transportClosed(at *acTransport) {
 	if ac.cur == at {
 		ac.cur = nil
 		if ac.state != connectivity.Shutdown {
+			// Any connection loss may mean the backends moved.
+			ac.cc.resolveNow(resolver.ResolveNowOptions{})
 			ac.setStateLocked(connectivity.Idle, nil)
 		}
 	}

@@ -308,3 +308,30 @@ func TestInvalidDefaultServiceConfig(t *testing.T) {
 		t.Fatalf("NewClient with a bad default service config: %v", err)
 	}
 }
+
+func TestConnectionLossTriggersReResolution(t *testing.T) {
+	defer leakcheck.Check(t)
+	ctx, cancel := testCtx(t)
+	defer cancel()
+	a := startBackend(t, "a")
+	r := manual.NewBuilderWithScheme("reresolve")
+	resolveNow := make(chan struct{}, 1)
+	r.ResolveNowCallback = func(resolver.ResolveNowOptions) {
+		select {
+		case resolveNow <- struct{}{}:
+		default:
+		}
+	}
+	r.InitialState(resolver.State{Addresses: addrsOf(a)})
+	cc, c := dialManual(t, r, "")
+	defer cc.Close()
+	if _, err := whoAnswers(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	a.stop()
+	select {
+	case <-resolveNow:
+	case <-ctx.Done():
+		t.Fatal("losing the connection did not ask the resolver to resolve again")
+	}
+}
