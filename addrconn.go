@@ -12,6 +12,7 @@ import (
 
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
+	ichannelz "google.golang.org/grpc/internal/channelz"
 	"google.golang.org/grpc/internal/credsctx"
 	"google.golang.org/grpc/internal/transport"
 )
@@ -74,6 +75,8 @@ type addrConn struct {
 	live         map[*acTransport]struct{}
 	backoffIdx   int
 	resetBackoff chan struct{}
+
+	cz *ichannelz.SubChannel // the channelz entry (channelz.go)
 }
 
 func newAddrConn(cc *ClientConn, addrs []resolver.Address, onState func(connectivity.State, error)) *addrConn {
@@ -86,6 +89,7 @@ func newAddrConn(cc *ClientConn, addrs []resolver.Address, onState func(connecti
 		resetBackoff: make(chan struct{}),
 	}
 	ac.ctx, ac.cancel = context.WithCancel(cc.ctx)
+	ac.czRegister()
 	return ac
 }
 
@@ -95,6 +99,7 @@ func (ac *addrConn) setStateLocked(s connectivity.State, err error) {
 		return
 	}
 	ac.state = s
+	ac.czNoteState(s, err)
 	ac.onState(s, err)
 }
 
@@ -208,8 +213,15 @@ func (ac *addrConn) createTransport(ctx context.Context, a resolver.Address) err
 	opts.AuthInfo = authInfo
 	opts.OnGoAway = func() { ac.transportDraining(at) }
 	opts.OnClose = func(error) { ac.transportClosed(at) }
+	var statsEnd func()
+	if len(dopts.statsHandlers) != 0 {
+		statsEnd = statsClientConn(dopts.statsHandlers, conn, &opts)
+	}
 	t, err := transport.NewClientTransport(conn, opts)
 	if err != nil {
+		if statsEnd != nil {
+			statsEnd()
+		}
 		conn.Close()
 		desc := err.Error()
 		// The transport's own connection errors already carry the
@@ -357,6 +369,7 @@ func (ac *addrConn) tearDown(err error, drain bool) {
 		}
 	}
 	ac.wg.Wait()
+	ac.czRemove()
 }
 
 // checkPerRPCCredsSecurity refuses a connection whose handshake reported a

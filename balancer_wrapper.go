@@ -60,6 +60,7 @@ func (w *ccBalancerWrapper) switchTo(name string) error {
 		CredsBundle:     w.cc.dopts.credsBundle,
 		Dialer:          w.cc.dopts.dialer,
 		Authority:       w.cc.authority,
+		ChannelzParent:  w.cc.cz,
 		CustomUserAgent: w.cc.dopts.userAgent,
 		Target:          w.cc.parsedTarget,
 	})

@@ -219,6 +219,7 @@ func (cc *ClientConn) noteConnectionError(s connectivity.State, err error) {
 }
 
 func (cc *ClientConn) notifyLocked() {
+	cc.czNoteStateLocked()
 	close(cc.changed)
 	cc.changed = make(chan struct{})
 }
@@ -296,6 +297,9 @@ func (cc *ClientConn) pick(ctx context.Context, failFast bool, method string) (*
 				}
 				lastPickErr = err
 			}
+		}
+		if len(cc.dopts.statsHandlers) != 0 {
+			notePickBlocked(ctx)
 		}
 		select {
 		case <-changed:
@@ -413,5 +417,6 @@ func (cc *ClientConn) Close() error {
 	if b != nil {
 		b.close()
 	}
+	cc.czRemove()
 	return nil
 }

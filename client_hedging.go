@@ -128,6 +128,7 @@ func (cs *clientStream) startHedgeLocked() (*csAttempt, error) {
 	cs.retry.hedgesStarted++
 	cs.retry.lastHedge = time.Now()
 	if a.startErr != nil {
+		cs.finishAttemptLocked(a, a.startErr)
 		return nil, a.startErr
 	}
 	if err := cs.replayLocked(a); err != nil {

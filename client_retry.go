@@ -1,6 +1,7 @@
 package grpc
 
 import (
+	"context"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/stats"
 	"google.golang.org/grpc/status"
 )
 
@@ -23,6 +25,7 @@ type csAttempt struct {
 	s    *transport.ClientStream
 	ac   *addrConn
 	done func(balancer.DoneInfo) // the picker's callback, if any
+	hdr  transport.CallHdr       // this attempt's headers; the transport keeps a pointer
 
 	// startErr is why the attempt never got a stream.
 	startErr error
@@ -34,6 +37,8 @@ type csAttempt struct {
 	recvCompress string
 
 	finished bool // under cs.mu
+
+	stats *attemptStats // nil without stats handlers
 }
 
 // replayMsg is a message sent before the RPC committed, kept for replay.
@@ -41,14 +46,21 @@ type replayMsg struct {
 	hdr  [headerLen]byte
 	data mem.BufferSlice
 	last bool
+	stat *stats.OutPayload // its OutPayload, with stats handlers
 }
 
 // retryState is the retry bookkeeping of one RPC; it is guarded by cs.mu.
 type retryState struct {
 	buffer       []replayMsg
+	inlineBuffer [1]replayMsg // the buffer's first home: most RPCs send one message
 	bufferSize   int
+	// inlineAttempt holds the first attempt, so a one-attempt RPC costs no
+	// allocation for it.
+	inlineAttempt csAttempt
+	usedInline    bool
 	closeSent    bool // CloseSend happened before commit: replay it
 	firstAttempt bool // transparent retry is allowed only once
+	transparent  bool // the next attempt is a transparent retry (for stats)
 	numRetries   int
 	// numSincePushback counts the retries since the server last gave a
 	// pushback delay; the exponential backoff restarts there.
@@ -64,6 +76,7 @@ type retryState struct {
 
 func (r *retryState) init(cs *clientStream) {
 	r.firstAttempt = true
+	r.buffer = r.inlineBuffer[:0]
 	r.throttler = cs.cc.retryThrottler.Load()
 }
 
@@ -99,8 +112,16 @@ func (cs *clientStream) begin() error {
 // are recorded in the attempt for the retry logic to judge.
 func (cs *clientStream) startAttemptLocked() *csAttempt {
 	a := &csAttempt{}
+	if !cs.retry.usedInline {
+		// Most RPCs make one attempt: keep it inside the stream.
+		cs.retry.usedInline = true
+		a = &cs.retry.inlineAttempt
+	}
+	if cs.statsOn() {
+		a.stats = cs.newAttemptStats(cs.retry.transparent)
+	}
 	for {
-		t, res, err := cs.pickTransport()
+		t, res, err := cs.pickTransport(cs.attemptCtx(a))
 		if err != nil {
 			a.startErr = err
 			_, a.drop = status.FromError(err)
@@ -110,11 +131,18 @@ func (cs *clientStream) startAttemptLocked() *csAttempt {
 			return a
 		}
 		a.t, a.done = t, res.Done
+		if a.stats != nil {
+			a.stats.picked()
+		}
 		if sc, ok := res.SubConn.(*acBalancerWrapper); ok {
 			a.ac = sc.ac
 		}
-		hdr := cs.hdr
+		a.hdr = cs.hdr
+		hdr := &a.hdr
 		md := cs.md
+		if a.stats != nil {
+			md = a.stats.md // TagRPC may have added some, e.g. a trace context
+		}
 		if cs.retry.numRetries > 0 {
 			md = metadata.Join(md, metadata.Pairs("grpc-previous-rpc-attempts", strconv.Itoa(cs.retry.numRetries)))
 		}
@@ -122,7 +150,7 @@ func (cs *clientStream) startAttemptLocked() *csAttempt {
 			md = metadata.Join(md, res.Metadata)
 		}
 		if hdr.Metadata, err = cs.outgoingMetadata(t, md); err == nil {
-			err = cs.overrideAuthority(t, &hdr)
+			err = cs.overrideAuthority(t, hdr)
 		}
 		if err != nil {
 			a.startErr, a.drop = err, true
@@ -130,9 +158,15 @@ func (cs *clientStream) startAttemptLocked() *csAttempt {
 		}
 		// The caller's context, not cs.ctx: the transport stream need not
 		// watch a context of its own that only finish cancels.
-		s, err := t.NewStream(cs.parent, &hdr)
+		s, err := t.NewStream(cs.attemptCtx(a), hdr)
 		if err == nil {
 			a.s = s
+			if a.ac != nil {
+				a.ac.czCallStarted()
+			}
+			if a.stats != nil {
+				cs.streamStarted(a.stats, t, hdr, res.Metadata)
+			}
 			return a
 		}
 		a.callDone(err)
@@ -146,16 +180,21 @@ func (cs *clientStream) startAttemptLocked() *csAttempt {
 			a.ac.retire(t)
 		}
 		a.done = nil
+		if a.stats != nil {
+			// As grpc-go: the next stream is a new, transparent attempt.
+			a.stats.end(nil, toRPCErr(err))
+			a.stats = cs.newAttemptStats(true)
+		}
 	}
 }
 
 // pickTransport is the pick of one attempt; streams bound to a transport
 // skip the picker.
-func (cs *clientStream) pickTransport() (*transport.ClientTransport, balancer.PickResult, error) {
+func (cs *clientStream) pickTransport(ctx context.Context) (*transport.ClientTransport, balancer.PickResult, error) {
 	if cs.fixed != nil {
 		return cs.fixed, balancer.PickResult{}, nil
 	}
-	return cs.cc.pick(cs.parent, cs.ci.failFast, cs.method)
+	return cs.cc.pick(ctx, cs.ci.failFast, cs.method)
 }
 
 // callDone runs the picker's callback once.
@@ -243,6 +282,7 @@ func (cs *clientStream) retryLocked(a *csAttempt, err error) error {
 			return ferr
 		}
 		cs.retry.firstAttempt = false
+		cs.retry.transparent = transparent
 		if !transparent {
 			cs.retry.numRetries++
 		}
@@ -344,6 +384,9 @@ func (cs *clientStream) replayLocked(a *csAttempt) error {
 		if err := a.s.Write(m.hdr[:], m.data, m.last); err != nil {
 			return err
 		}
+		if a.stats != nil {
+			a.stats.replayed(m.stat)
+		}
 	}
 	if cs.retry.closeSent {
 		a.s.CloseSend()
@@ -415,5 +458,10 @@ func (cs *clientStream) finishAttemptLocked(a *csAttempt, err error) {
 		}
 	}
 	a.callDone(err)
+	if a.s != nil && a.ac != nil {
+		a.ac.czCallEnded(err)
+	}
+	if a.stats != nil {
+		a.stats.end(a.s, err)
+	}
 }
-

@@ -73,8 +73,12 @@ type clientStream struct {
 }
 
 func newClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, method string, opts ...CallOption) (ClientStream, error) {
+	delayed := cc.statsResolveDelay()
 	if err := cc.waitForResolved(ctx); err != nil {
 		return nil, err
+	}
+	if delayed {
+		ctx = context.WithValue(ctx, nameResolutionDelayKey{}, true)
 	}
 	return newStreamWith(ctx, desc, cc, method, cc.GetMethodConfig(method), nil, opts...)
 }
@@ -131,11 +135,18 @@ func newStreamWith(ctx context.Context, desc *StreamDesc, cc *ClientConn, method
 		comp = newLegacyCompressor(cp)
 	}
 
-	var cancel context.CancelFunc
+	// The transport stream watches parent; it stays the caller's context
+	// unless the method config shortens the deadline, because a context
+	// that is never done costs the transport nothing to watch.
+	parent := ctx
+	var cancelTimeout context.CancelFunc
 	if mc.Timeout != nil && *mc.Timeout >= 0 {
-		ctx, cancel = context.WithTimeout(ctx, *mc.Timeout)
-	} else {
-		ctx, cancel = context.WithCancel(ctx)
+		parent, cancelTimeout = context.WithTimeout(ctx, *mc.Timeout)
+	}
+	ctx, cancel := context.WithCancel(parent)
+	if cancelTimeout != nil {
+		cancelStream := cancel
+		cancel = func() { cancelStream(); cancelTimeout() }
 	}
 	cs := &clientStream{
 		cc:     cc,
@@ -147,7 +158,7 @@ func newStreamWith(ctx context.Context, desc *StreamDesc, cc *ClientConn, method
 		comp:   comp,
 		md:     md,
 		ctx:    ctx,
-		parent: ctx,
+		parent: parent,
 		cancel: cancel,
 		fixed:  fixed,
 		hdr: transport.CallHdr{
@@ -165,10 +176,12 @@ func newStreamWith(ctx context.Context, desc *StreamDesc, cc *ClientConn, method
 		cs.committed = true
 	} else {
 		cc.idle.callBegin()
+		cc.czCallStarted()
 	}
 	if err := cs.begin(); err != nil {
 		if fixed == nil {
 			cc.idle.callEnd()
+			cc.czCallEnded(err)
 		}
 		cancel()
 		return nil, err
@@ -207,6 +220,9 @@ func (cs *clientStream) Header() (metadata.MD, error) {
 		md, err = a.s.Header()
 		if err != nil {
 			return err
+		}
+		if a.stats != nil {
+			a.stats.headerSeen(a.s)
 		}
 		if a.s.TrailersOnly() {
 			// The status is all there is; let the retry logic judge it.
@@ -272,7 +288,7 @@ func (cs *clientStream) SendMsg(m any) error {
 		return cs.sendBroken()
 	}
 	last := !cs.desc.ClientStreams
-	hdr, data, err := prepareMsgTo(cs.hdrBuf[:], cs.ci.codec, cs.comp, m, cs.ci.maxSendSize)
+	hdr, data, rawLen, err := cs.prepareSend(m)
 	if err != nil {
 		cs.finish(err)
 		return err
@@ -286,11 +302,17 @@ func (cs *clientStream) SendMsg(m any) error {
 			// to know the stream ended.
 			return io.EOF
 		}
+		if a.stats != nil {
+			a.stats.sent(m, rawLen, data.Len())
+		}
 		return nil
 	}, func() {
 		if !cs.committed {
 			data.Ref() // the replay buffer's own reference
 			cs.bufferLocked(hdr, data, last)
+			if cs.statsOn() {
+				cs.keepReplayStat(m, rawLen, data.Len())
+			}
 		}
 	})
 	data.Free()
@@ -381,18 +403,31 @@ func (cs *clientStream) recvOne(a *csAttempt, m any) error {
 			// Headers mean the server acted on the RPC: no retry now.
 			cs.commitIf(a)
 		}
+		if a.stats != nil {
+			a.stats.headerSeen(a.s)
+		}
 	}
-	data, err := recvMsgWithDecompressor(a.s, a.recvCompress, cs.ci.maxRecvSize, cs.cc.dopts.decompressorV0)
+	var r messageReader = a.s
+	if a.stats != nil {
+		r = a.stats.cr.reset(a.s)
+	}
+	data, err := recvMsgWithDecompressor(r, a.recvCompress, cs.ci.maxRecvSize, cs.cc.dopts.decompressorV0)
 	if err == nil {
 		if m != nil {
 			if uerr := cs.ci.codec.Unmarshal(data, m); uerr != nil {
 				err = status.Errorf(codes.Internal, "grpc: failed to unmarshal the received message: %v", uerr)
 			}
 		}
+		if a.stats != nil && err == nil {
+			a.stats.received(m, data.Len())
+		}
 		data.Free()
 	}
 	if err == io.EOF {
 		<-a.s.Done()
+		if a.stats != nil {
+			a.stats.trailerSeen(a.s)
+		}
 		if st := a.s.Status(); st.Code() != codes.OK {
 			return st.Err()
 		}
@@ -446,6 +481,7 @@ func (cs *clientStream) finish(err error) {
 	}
 	if cs.fixed == nil {
 		cs.cc.idle.callEnd()
+		cs.cc.czCallEnded(err)
 	}
 	if len(cs.opts) > 0 {
 		res := callResult{}

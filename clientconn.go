@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"google.golang.org/grpc/balancer"
 	"google.golang.org/grpc/internal"
+	ichannelz "google.golang.org/grpc/internal/channelz"
 	"google.golang.org/grpc/resolver"
 	"google.golang.org/grpc/serviceconfig"
 	"strings"
@@ -84,6 +85,8 @@ type ClientConn struct {
 	sc                 *ServiceConfig             // the service config in force
 	lastResolverConfig *serviceconfig.ParseResult // for the deprecated NewAddress
 	retryThrottler     atomic.Pointer[retryThrottler]
+
+	cz *ichannelz.Channel // the channelz entry (channelz.go)
 }
 
 // NewClient builds a ClientConn for target without touching the network. The
@@ -145,6 +148,7 @@ func NewClient(target string, opts ...DialOption) (conn *ClientConn, err error) 
 	cc.registeredCompressors = strings.Join(grpcutil.RegisteredCompressorNames, ",")
 	cc.ctx, cc.cancel = context.WithCancel(context.Background())
 	cc.idle.init(cc, cc.dopts.idleTimeout)
+	cc.czRegister()
 	return cc, nil
 }
 

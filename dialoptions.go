@@ -33,6 +33,9 @@ const (
 
 // dialOptions is the configuration DialOptions build up for a ClientConn.
 type dialOptions struct {
+	clientStatsOptions  // stats handlers (stats_hooks.go)
+	channelzDialOptions // WithChannelzParentID (channelz.go)
+
 	creds       credentials.TransportCredentials
 	credsBundle credentials.Bundle
 	perRPCCreds []credentials.PerRPCCredentials

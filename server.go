@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/grpclog"
+	ichannelz "google.golang.org/grpc/internal/channelz"
 	"google.golang.org/grpc/internal/transport"
 	"google.golang.org/grpc/status"
 )
@@ -58,6 +59,8 @@ type Server struct {
 
 	serveWG    sync.WaitGroup // Serve calls and connections being set up
 	handlersWG sync.WaitGroup // running stream handlers
+
+	cz *ichannelz.Server // the channelz entry (channelz.go)
 }
 
 var _ ServiceRegistrar = (*Server)(nil)
@@ -81,6 +84,7 @@ func NewServer(opt ...ServerOption) *Server {
 		done:     make(chan struct{}),
 	}
 	s.cv = sync.NewCond(&s.mu)
+	s.czRegister()
 	return s
 }
 
@@ -164,8 +168,10 @@ func (s *Server) Serve(lis net.Listener) error {
 	s.serveWG.Add(1)
 	s.lis[lis] = true
 	s.mu.Unlock()
+	ls := s.czListen(lis)
 
 	defer func() {
+		ichannelz.RemoveEntry(ls.ID)
 		s.mu.Lock()
 		if s.lis != nil && s.lis[lis] {
 			lis.Close()
@@ -285,6 +291,7 @@ func (s *Server) transportOptions(authInfo credentials.AuthInfo) transport.Serve
 		AuthInfo:             authInfo,
 		DynamicWindow:        !s.opts.staticWindow,
 	}
+	o.InTapHandle = s.opts.inTapHandle
 	if s.opts.initialWindowSize >= serverMinWindowSize {
 		o.InitialWindowSize = s.opts.initialWindowSize
 	}
@@ -326,8 +333,13 @@ func (s *Server) removeConn(st *transport.ServerTransport) {
 // serveStreams runs the connection's reader on this goroutine and starts a
 // goroutine per stream.
 func (s *Server) serveStreams(st *transport.ServerTransport) {
+	ctx := context.Background()
+	if len(s.opts.statsHandlers) != 0 {
+		ctx = s.statsConnBegin(st)
+		defer s.opts.statsHandlers.connEnd(ctx, false)
+	}
 	defer st.Close(errors.New("finished serving streams for the server transport"))
-	st.HandleStreams(context.Background(), func(stream *transport.ServerStream) {
+	st.HandleStreams(ctx, func(stream *transport.ServerStream) {
 		s.handlersWG.Add(1)
 		go func() {
 			defer s.handlersWG.Done()
@@ -345,15 +357,19 @@ func (s *Server) handleStream(stream *transport.ServerStream) {
 		stream.WriteStatus(status.New(codes.Unimplemented, fmt.Sprintf("malformed method name: %q", full)))
 		return
 	}
+	var rs *rpcStats
+	if len(s.opts.statsHandlers) != 0 {
+		rs = s.statsRPCBegin(stream)
+	}
 	info, knownService := s.services[service]
 	if knownService {
 		if sd, ok := info.streams[method]; ok {
-			s.processRPC(stream, info, sd)
+			s.processRPC(stream, info, sd, rs)
 			return
 		}
 	}
 	if sd := s.opts.unknownStreamDesc; sd != nil {
-		s.processRPC(stream, nil, sd)
+		s.processRPC(stream, nil, sd, rs)
 		return
 	}
 	var msg string
@@ -362,7 +378,10 @@ func (s *Server) handleStream(stream *transport.ServerStream) {
 	} else {
 		msg = fmt.Sprintf("unknown method %v for service %v", method, service)
 	}
-	stream.WriteStatus(status.New(codes.Unimplemented, msg))
+	err := stream.WriteStatus(status.New(codes.Unimplemented, msg))
+	if rs != nil {
+		rs.statusWritten(stream, err)
+	}
 }
 
 // splitMethodName splits "/service/method" at the last '/', as grpc-go does,
@@ -381,14 +400,25 @@ func splitMethodName(full string) (service, method string, ok bool) {
 
 // processRPC runs one RPC through the interceptors and handler and writes
 // its final status.
-func (s *Server) processRPC(stream *transport.ServerStream, info *serviceInfo, sd *StreamDesc) {
+func (s *Server) processRPC(stream *transport.ServerStream, info *serviceInfo, sd *StreamDesc, rs *rpcStats) {
 	ss := newServerStream(stream, sd, s.streamCodec(stream.ContentSubtype()), s.opts.maxRecvMsgSize, s.opts.maxSendMsgSize)
+	var endErr error // the RPC's status, for stats
+	s.czCallStarted()
+	defer s.czCallEnded(&endErr)
+	if rs != nil {
+		rs.started(sd)
+		ss.ts.stats = rs
+		ss.ctx = NewContextWithServerTransportStream(rs.ctx, ss.ts)
+		defer rs.end(&endErr)
+	}
 
 	rc := stream.RecvCompress()
 	if dc := s.opts.dc; dc != nil && dc.Type() == rc {
 		ss.dc = dc
 	} else if rc != "" && rc != encoding.Identity && encoding.GetCompressor(rc) == nil {
-		stream.WriteStatus(status.Newf(codes.Unimplemented, "grpc: Decompressor is not installed for grpc-encoding %q", rc))
+		st := status.Newf(codes.Unimplemented, "grpc: Decompressor is not installed for grpc-encoding %q", rc)
+		endErr = st.Err()
+		ss.ts.WriteStatus(st)
 		return
 	}
 	// Nothing was sent yet, so setSendCompress cannot fail here.
@@ -421,6 +451,7 @@ func (s *Server) processRPC(stream *transport.ServerStream, info *serviceInfo, s
 		if !ok {
 			st = status.FromContextError(appErr)
 		}
+		endErr = st.Err()
 		ss.ts.WriteStatus(st)
 		return
 	}
@@ -498,6 +529,7 @@ func (s *Server) stop(graceful bool) {
 	}
 	s.conns = nil
 	s.mu.Unlock()
+	s.czRemove()
 
 	if graceful || s.opts.waitForHandlers {
 		s.handlersWG.Wait()

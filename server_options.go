@@ -19,6 +19,8 @@ const (
 )
 
 type serverOptions struct {
+	serverStatsOptions // stats handlers, tap handle (stats_hooks.go)
+
 	creds                 credentials.TransportCredentials
 	codec                 encoding.CodecV2 // nil: chosen per stream from the content-subtype
 	cp                    Compressor

@@ -25,6 +25,8 @@ type serverTransportStream struct {
 	sendCompress string
 	headerSent   bool
 	headerMD     bool
+
+	stats *rpcStats // nil without stats handlers (stats_hooks.go)
 }
 
 var errSendCompressAfterHeaders = errors.New("transport: set send compressor called after headers sent or stream done")
@@ -44,6 +46,9 @@ func (ts *serverTransportStream) setSendCompress(name string) error {
 func (ts *serverTransportStream) headersGoing() string {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
+	if ts.stats != nil && !ts.headerSent {
+		ts.stats.headerSent(ts.ServerStream)
+	}
 	ts.headerSent = true
 	return ts.sendCompress
 }
@@ -62,6 +67,9 @@ func (ts *serverTransportStream) SetHeader(md metadata.MD) error {
 
 // SendHeader overrides the transport's to record that headers were sent.
 func (ts *serverTransportStream) SendHeader(md metadata.MD) error {
+	if ts.stats != nil {
+		return ts.sendHeaderStats(md)
+	}
 	ts.headersGoing()
 	return ts.ServerStream.SendHeader(md)
 }
@@ -77,6 +85,14 @@ func (ts *serverTransportStream) WriteStatus(st *status.Status) error {
 	ts.mu.Unlock()
 	if separate {
 		ts.ServerStream.SendHeader(nil)
+	}
+	if ts.stats != nil {
+		if separate {
+			ts.stats.headerSent(ts.ServerStream)
+		}
+		err := ts.ServerStream.WriteStatus(st)
+		ts.stats.statusWritten(ts.ServerStream, err)
+		return err
 	}
 	return ts.ServerStream.WriteStatus(st)
 }
@@ -160,9 +176,12 @@ func (ss *serverStream) sendMsg(m any, last bool) (err error) {
 		ss.compName = name
 		ss.comp = encoding.GetCompressor(name)
 	}
-	hdr, data, err := prepareMsgTo(ss.hdrBuf[:], ss.codec, ss.comp, m, ss.maxSend)
+	hdr, data, rawLen, err := ss.prepareSend(m)
 	if err != nil {
 		return err
+	}
+	if rs := ss.ts.stats; rs != nil {
+		defer rs.sentIfOK(&err, m, rawLen, data.Len())
 	}
 	defer data.Free()
 	switch {
@@ -183,7 +202,7 @@ func (ss *serverStream) RecvMsg(m any) (err error) {
 		}
 	}()
 	rc := ss.st.RecvCompress()
-	if err := recvAndDecodeWithDecompressor(ss.st, ss.codec, rc, ss.maxRecv, ss.dc, m); err != nil {
+	if err := ss.recvAndDecode(rc, m); err != nil {
 		if err == io.EOF {
 			if !ss.desc.ClientStreams && !ss.recvFirstMsg {
 				return status.Error(codes.Internal, "cardinality violation: received no request message from non-client-streaming RPC")

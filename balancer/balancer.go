@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 
+	"google.golang.org/grpc/channelz"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	estats "google.golang.org/grpc/experimental/stats"
@@ -89,6 +90,9 @@ type BuildOptions struct {
 	Dialer func(context.Context, string) (net.Conn, error)
 	// Authority is the name to authenticate a remote balancer server as.
 	Authority string
+	// ChannelzParent is the channel's channelz entry: a policy that creates
+	// its own ClientConn may nest it there with grpc.WithChannelzParentID.
+	ChannelzParent channelz.Identifier
 	// CustomUserAgent is the channel's custom user agent; a policy that dials
 	// its own connections should send the same one.
 	CustomUserAgent string
@@ -165,9 +169,9 @@ type ClientConn interface {
 // output, and it manages SubConns and publishes pickers through
 // ClientConn.UpdateState.
 //
-// UpdateClientConnState, ResolverError, UpdateSubConnState, Close and
-// ExitIdle are called from a single goroutine, one at a time. Pickers are
-// used concurrently from any goroutine.
+// gRPC never runs two of these methods at the same time, and always from
+// the same goroutine. Pickers, on the other hand, are used concurrently from
+// the goroutines of RPCs.
 type Balancer interface {
 	// UpdateClientConnState delivers new resolver output and configuration.
 	// Returning ErrBadResolverState makes the channel re-resolve with

@@ -5,7 +5,7 @@ import "google.golang.org/grpc/connectivity"
 // ConnectivityStateEvaluator derives a single connectivity state from the
 // states of many SubConns by counting how many are in each state.
 //
-// It is not safe for concurrent use.
+// Callers must serialise access to it.
 type ConnectivityStateEvaluator struct {
 	ready, connecting, idle, transientFailure int
 }

@@ -51,6 +51,18 @@ func (benchServer) StreamingInput(stream testpb.TestService_StreamingInputServer
 	}
 }
 
+// StreamingOutput sends ResponseSize-byte messages until the client goes
+// away (ResponseCount 0) or ResponseCount of them.
+func (benchServer) StreamingOutput(req *testpb.Request, stream testpb.TestService_StreamingOutputServer) error {
+	resp := &testpb.Response{Payload: &testpb.Payload{Body: make([]byte, req.GetResponseSize())}}
+	for i := int32(0); req.GetResponseCount() == 0 || i < req.GetResponseCount(); i++ {
+		if err := stream.Send(resp); err != nil {
+			return nil // the client canceled: the benchmark is over
+		}
+	}
+	return nil
+}
+
 // benchEnv starts a server and one client connection over bufconn (tcp
 // false) or loopback TCP.
 func benchEnv(b *testing.B, tcp bool) (testpb.TestServiceClient, func()) {
@@ -182,3 +194,29 @@ func benchUpload(b *testing.B, size int) {
 
 func BenchmarkStreamUploadTCP1KiB(b *testing.B) { benchUpload(b, 1024) }
 func BenchmarkStreamUploadTCP1MiB(b *testing.B) { benchUpload(b, 1<<20) }
+
+// benchDownload measures server-to-client streaming throughput: one server
+// stream sending size-byte messages as fast as the client takes them.
+func benchDownload(b *testing.B, size int) {
+	client, stop := benchEnv(b, true)
+	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stream, err := client.StreamingOutput(ctx, &testpb.Request{ResponseSize: int32(size)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(size))
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := stream.Recv(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	cancel()
+}
+
+func BenchmarkStreamDownloadTCP1KiB(b *testing.B) { benchDownload(b, 1024) }
+func BenchmarkStreamDownloadTCP1MiB(b *testing.B) { benchDownload(b, 1<<20) }

@@ -4,7 +4,7 @@
 // only in how they pick; policies with richer behaviour should implement
 // balancer.Builder themselves.
 //
-// All APIs in this package are experimental.
+// Everything in this package is experimental.
 package base
 
 import (

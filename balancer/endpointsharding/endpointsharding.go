@@ -1,12 +1,11 @@
-// Package endpointsharding implements a load balancing policy that gives
-// each endpoint of the resolver's output its own child policy, all children
-// being built by the same function, and spreads RPCs over the children in
-// the best connectivity state.
+// Package endpointsharding splits the resolver's output by endpoint and
+// runs one child policy per endpoint, all built by the same function; RPCs
+// are spread over the children in the best connectivity state.
 //
 // # Experimental
 //
-// Notice: This package is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// Notice: experimental. Any later release may change or drop this
+// package.
 package endpointsharding
 
 import (
@@ -105,9 +104,9 @@ func endpointsOf(rs resolver.State) []resolver.Endpoint {
 	return eps
 }
 
-// UpdateClientConnState creates children for new endpoints, updates the
-// existing ones, closes those whose endpoint disappeared, and then publishes
-// a single aggregate state. It returns the first error a child returned, or
+// UpdateClientConnState reconciles the children with the new endpoint list
+// (building, updating, closing) and then publishes a single aggregate
+// state. It returns the first error a child returned, or
 // ErrBadResolverState when there is no endpoint.
 func (b *shardingBalancer) UpdateClientConnState(ccs balancer.ClientConnState) error {
 	b.hold()
@@ -254,9 +253,8 @@ func (p *shardPicker) Pick(info balancer.PickInfo) (balancer.PickResult, error) 
 	return p.pickers[i].Pick(info)
 }
 
-// ChildStatesFromPicker returns the states of all children of the
-// endpointsharding balancer that published picker, or nil if picker was not
-// published by one.
+// ChildStatesFromPicker lists every child behind picker, a picker published
+// by an endpointsharding balancer. For any other picker it returns nil.
 func ChildStatesFromPicker(picker balancer.Picker) []ChildState {
 	if p, ok := picker.(*shardPicker); ok {
 		return p.children

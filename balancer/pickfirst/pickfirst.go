@@ -74,8 +74,8 @@ type healthListenerKey struct{}
 //
 // # Experimental
 //
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a later
-// release.
+// Notice: experimental. Any later release may change or drop this
+// function.
 func EnableHealthListener(state resolver.State) resolver.State {
 	state.Attributes = state.Attributes.WithValue(healthListenerKey{}, true)
 	return state

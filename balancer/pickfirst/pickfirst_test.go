@@ -396,3 +396,30 @@ func TestInterleave(t *testing.T) {
 		t.Fatalf("interleave = %v, want %v", got, want)
 	}
 }
+
+func TestHappyEyeballsOutOfTurnFailures(t *testing.T) {
+	mt := useManualTimers(t)
+	cc := fakes.NewClientConn()
+	b := balancer.Get(Name).Build(cc, balancer.BuildOptions{})
+	defer b.Close()
+	b.UpdateClientConnState(balancer.ClientConnState{ResolverState: stateOf("a:1", "b:1")})
+	a := cc.SubConn("a:1")
+	a.SetState(connectivity.Connecting)
+	mt.fire()
+	bsc := cc.SubConn("b:1")
+	bsc.SetState(connectivity.Connecting)
+	// a:1 fails after the timer moved on: b:1 is still pending, so the
+	// pass is not over.
+	a.Fail(errors.New("a down"))
+	wantState(t, cc, connectivity.Connecting)
+	bsc.Fail(errors.New("b down"))
+	wantState(t, cc, connectivity.TransientFailure)
+	// The late attempt on a:1 may still win.
+	a.SetState(connectivity.Idle)
+	if a.Connects() != 2 {
+		t.Fatalf("a:1 connected %d times, want a retry after backoff", a.Connects())
+	}
+	a.SetState(connectivity.Connecting)
+	a.SetState(connectivity.Ready)
+	wantPick(t, wantState(t, cc, connectivity.Ready), a)
+}

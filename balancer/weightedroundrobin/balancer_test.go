@@ -193,7 +193,8 @@ func TestEmptyReportsIgnoredAndReconnectRestartsBlackout(t *testing.T) {
 	wantShares(t, env.shares(40000), map[string]float64{"e0:1": 0.75, "e1:1": 0.25})
 
 	// e0 reconnects: its old weight is forgotten until a new blackout
-	// period has passed, and meanwhile it gets the mean weight.
+	// period has passed, which leaves a single usable weight and so plain
+	// round robin.
 	e0 := env.scs["e0:1"]
 	e0.SetState(connectivity.Idle)
 	<-waitConnect(env.cc, e0)

@@ -11,8 +11,8 @@
 //
 // # Experimental
 //
-// Notice: This package is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// Notice: experimental. Any later release may change or drop this
+// package.
 //
 // [gRFC A58]: https://github.com/grpc/proposal/blob/master/A58-client-side-weighted-round-robin-lb-policy.md
 package weightedroundrobin

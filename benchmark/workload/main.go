@@ -42,6 +42,7 @@ func main() {
 		res any
 		err error
 	)
+	stopProfiles := startProfiles(c.mode)
 	switch c.mode {
 	case "server":
 		err = serveGRPC(c.addr)
@@ -64,6 +65,7 @@ func main() {
 	default:
 		err = fmt.Errorf("unknown -mode %q", c.mode)
 	}
+	stopProfiles()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "workload:", err)
 		os.Exit(1)

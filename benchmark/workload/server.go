@@ -80,6 +80,7 @@ func controlLoop() {
 		switch strings.TrimSpace(sc.Text()) {
 		case "mem":
 			emit(memSnapshot())
+			snapshotProfiles()
 		case "quit":
 			return
 		}

@@ -56,6 +56,9 @@ func register(d MetricDescriptor, t MetricType) *MetricDescriptor {
 	}
 	d.Type = t
 	registry[d.Name] = &d
+	if d.Default {
+		DefaultMetrics = DefaultMetrics.Add(d.Name)
+	}
 	return &d
 }
 

@@ -24,6 +24,7 @@ var bdpPingData = [8]byte{'b', 'd', 'p', 'p', 'r', 'o', 'b', 'e'}
 type bdpEstimator struct {
 	on      bool
 	pending bool // a BDP ping is in flight
+	busy    bool // the last sample saw a stream of data: keep sampling
 	sentAt  time.Time
 	sample  uint32
 	bdp     uint32 // the current window
@@ -55,6 +56,10 @@ func (b *bdpEstimator) onAck() uint32 {
 		return 0
 	}
 	b.pending = false
+	// Data that kept arriving during the ping makes the next frame start
+	// another sample at once, as grpc-go samples: the estimate needs many
+	// samples to settle on a busy or noisy path. A trickle stops it.
+	b.busy = b.sample >= bdpMinFrame
 	rtt := time.Since(b.sentAt).Seconds()
 	b.samples++
 	// A plain mean for the first samples, then a moving average that
@@ -78,14 +83,19 @@ func (b *bdpEstimator) onAck() uint32 {
 	return b.bdp
 }
 
-// bdpMinFrame is the smallest DATA frame that starts a sample: small
-// messages cannot be limited by the window, and pinging for each would
-// cost every small RPC two more writes.
+// bdpMinFrame is the smallest DATA frame that starts a sample on its own:
+// a lone small message cannot be limited by the window, and pinging for
+// each would cost every small RPC two more writes.
 const bdpMinFrame = maxFrameLen / 2
 
-// bdpData feeds the estimator with a DATA frame's length. Reader only.
-func (c *h2conn) bdpData(n uint32) {
-	if !c.bdp.pending && n < bdpMinFrame {
+// bdpData feeds the estimator with a DATA frame's length. busy says the
+// frame made a connection WINDOW_UPDATE due, i.e. a quarter of the window
+// arrived since the last one: a stream of small messages is using the
+// window and may be limited by it, so it starts a sample too (one ping per
+// quarter window at most, which the window's growth makes rarer still).
+// Reader only.
+func (c *h2conn) bdpData(n uint32, busy bool) {
+	if !c.bdp.pending && n < bdpMinFrame && !busy && !c.bdp.busy {
 		return
 	}
 	if c.bdp.onData(n) {

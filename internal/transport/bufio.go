@@ -83,6 +83,20 @@ func (b *bufWriter) writeOut() error {
 	return b.err
 }
 
+// flushLocked is Flush for a caller that already holds wmu.
+func (b *bufWriter) flushLocked() error {
+	if b.buf == nil {
+		return b.err
+	}
+	if b.err == nil && b.n > 0 {
+		_, b.err = b.w.Write((*b.buf)[:b.n])
+	}
+	b.pool.Put(b.buf)
+	b.buf = nil
+	b.n = 0
+	return b.err
+}
+
 // Flush writes the buffered bytes and returns the buffer to the pool.
 func (b *bufWriter) Flush() error {
 	if b.buf == nil {
@@ -97,28 +111,37 @@ func (b *bufWriter) Flush() error {
 	return b.err
 }
 
-// smallReadSize is the buffer an idle connection blocks on; it holds a
+// smallReadSize is the buffer an idle connection reads into; it holds a
 // typical small request or response whole.
 const smallReadSize = 1024
 
-// bufReader is a bufio.Reader that holds only a small buffer while idle.
+// bufReader is a bufio.Reader that holds no buffer while it waits for
+// data, when the connection lets it wait for readiness (a plain socket),
+// and otherwise only a small one. It moves to a pooled full-size buffer
+// while reads keep filling the small one.
 type bufReader struct {
-	r     io.Reader
-	size  int
-	pool  mem.BufferPool
-	big   *[]byte // pooled, held only while reads keep filling it
-	cur   []byte  // the buffer being served: small[:] or *big
-	lo    int
-	hi    int
-	err   error
-	small [smallReadSize]byte
+	r    io.Reader
+	size int
+	pool mem.BufferPool
+	held *[]byte // pooled buffer being served, if any
+	own  []byte  // small buffer for readers that cannot wait for readiness
+	cur  []byte  // the buffer being served
+	lo   int
+	hi   int
+	err  error
+
+	// ready reads a plain socket once it is readable, so no buffer is
+	// held while waiting (see readReady); nil for other readers.
+	ready *readyReader
 
 	// beforeBlock, if set, runs before each read from r, which may block.
 	beforeBlock func()
 }
 
 func newBufReader(r io.Reader, size int, pool mem.BufferPool) *bufReader {
-	return &bufReader{r: r, size: max(size, smallReadSize), pool: pool}
+	b := &bufReader{r: r, size: max(size, smallReadSize), pool: pool}
+	b.ready = newReadyReader(r, b)
+	return b
 }
 
 func (b *bufReader) Read(p []byte) (int, error) {
@@ -161,19 +184,34 @@ func (b *bufReader) readErr() error {
 	return err
 }
 
-// fill reads once into an empty buffer: the small one, unless the last
-// read filled its buffer (more is probably waiting), then a pooled one.
+// fill reads once into an empty buffer: a small one, unless the last read
+// filled its buffer (more is probably waiting), then a pooled full-size one.
 func (b *bufReader) fill() {
 	full := b.hi > 0 && b.hi == len(b.cur)
+	b.lo, b.hi = 0, 0
 	switch {
-	case full && b.big == nil:
-		b.big = b.pool.Get(b.size)
-		b.cur = *b.big
+	case full && len(b.cur) < b.size:
+		b.release()
+		b.held = b.pool.Get(b.size)
+		b.cur = *b.held
 	case !full:
 		b.release()
-		b.cur = b.small[:]
+		if b.ready != nil {
+			// Wait for data holding no buffer; the small one is taken
+			// from the pool once there is something to read into it.
+			n, err := b.ready.read()
+			b.hi = n
+			b.err = err
+			if n == 0 && err == nil {
+				b.err = io.EOF
+			}
+			return
+		}
+		if b.own == nil {
+			b.own = make([]byte, smallReadSize)
+		}
+		b.cur = b.own
 	}
-	b.lo, b.hi = 0, 0
 	for i := 0; i < 100; i++ {
 		n, err := b.r.Read(b.cur)
 		if n < 0 {
@@ -190,11 +228,12 @@ func (b *bufReader) fill() {
 	b.err = io.ErrNoProgress
 }
 
+// release returns the pooled buffer, if any. The buffer must be empty.
 func (b *bufReader) release() {
-	if b.big != nil {
-		b.pool.Put(b.big)
-		b.big = nil
-		b.cur = b.small[:]
+	if b.held != nil {
+		b.pool.Put(b.held)
+		b.held = nil
+		b.cur = nil
 		b.lo, b.hi = 0, 0 // empty; the next fill starts small
 	}
 }

@@ -14,7 +14,7 @@ func (t *ClientTransport) reader() {
 	defer close(t.readerDone)
 	defer t.wakeDeferred()
 	for {
-		f, hb, err := t.readFrame()
+		f, hb, df, err := t.readFrame()
 		if err != nil {
 			if se, ok := err.(http2.StreamError); ok {
 				t.resetStream(se.StreamID, se.Code, status.New(codes.Internal, "transport: "+se.Error()))
@@ -28,9 +28,13 @@ func (t *ClientTransport) reader() {
 			return
 		}
 		t.activity.Store(true)
-		if hb != nil {
+		switch {
+		case df != nil:
+			err = t.onData(df)
+		case hb != nil:
 			err = t.onHeaders(hb)
-		} else {
+			t.hr.release() // the handler copied what it keeps
+		default:
 			err = t.handleFrame(f)
 		}
 		if err != nil {
@@ -75,8 +79,6 @@ func (t *ClientTransport) lookup(id uint32) *ClientStream {
 
 func (t *ClientTransport) handleFrame(f http2.Frame) error {
 	switch f := f.(type) {
-	case *http2.DataFrame:
-		return t.onData(f)
 	case *http2.RSTStreamFrame:
 		if s := t.lookup(f.StreamID); s != nil {
 			if f.ErrCode == http2.ErrCodeRefusedStream {
@@ -168,7 +170,7 @@ func (t *ClientTransport) onHeaders(f *headerBlock) error {
 	return nil
 }
 
-func (t *ClientTransport) onData(f *http2.DataFrame) error {
+func (t *ClientTransport) onData(f *inData) error {
 	id := f.StreamID
 	s := t.lookup(id)
 	if s == nil {

@@ -52,7 +52,11 @@ func (s *ClientStream) Write(hdr []byte, data mem.BufferSlice, last bool) error 
 	if last {
 		s.sentEnd.Store(true)
 	}
-	err := s.write(nil, hdr, data, last, s.flush)
+	mode := s.flush
+	if mode == flushAsync {
+		mode = s.streamingMode()
+	}
+	err := s.write(nil, hdr, data, last, mode)
 	if err == errStreamDone {
 		return io.EOF
 	}

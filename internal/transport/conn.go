@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -38,6 +39,7 @@ type h2conn struct {
 	// Reader only: channels to close (waking blocked callers) once the
 	// reader has handled the frames it has buffered; see wakeDeferred.
 	wakes    []chan struct{}
+	data     inData // the DATA frame being handled
 	wakeHook func() // side-specific deferred work (server: new streams)
 
 	settingsHook func()      // side-specific reaction to new peer SETTINGS
@@ -96,7 +98,7 @@ func (c *h2conn) initConn(nc net.Conn, wbuf, rbuf int, maxHdr *uint32, streamWin
 	if maxHdr != nil && *maxHdr != 0 {
 		c.fr.MaxHeaderListSize = *maxHdr
 	}
-	c.hr.init(c.fr, c.br, c.fr.MaxHeaderListSize)
+	c.hr.init(c.fr, c.br, c.fr.MaxHeaderListSize, c.pool)
 }
 
 // deferWake closes ch at the latest before the reader next blocks. Reader
@@ -120,18 +122,81 @@ func (c *h2conn) wakeDeferred() {
 }
 
 // readFrame reads the next frame. A HEADERS frame (with its CONTINUATIONs)
-// comes back decoded as hb instead of f; hb is reused by the next call.
-func (c *h2conn) readFrame() (f http2.Frame, hb *headerBlock, err error) {
+// comes back decoded as hb, reused by the next call, and a DATA frame as
+// df, whose pooled payload buffer the caller owns (see dataFrame);
+// everything else as f.
+func (c *h2conn) readFrame() (f http2.Frame, hb *headerBlock, df *inData, err error) {
 	fh, err := c.fr.ReadFrameHeader()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	if fh.Type == http2.FrameHeaders {
+	switch fh.Type {
+	case http2.FrameHeaders:
 		hb, err = c.hr.read(fh)
-		return nil, hb, err
+		return nil, hb, nil, err
+	case http2.FrameData:
+		df, err = c.readData(fh)
+		return nil, nil, df, err
 	}
 	f, err = c.fr.ReadFrameForHeader(fh)
-	return f, nil, err
+	return f, nil, nil, err
+}
+
+// inData is a received DATA frame. Reader only; reused for every frame.
+type inData struct {
+	StreamID uint32
+	Length   uint32  // flow-controlled length: payload plus padding
+	end      bool    // END_STREAM
+	buf      *[]byte // pooled buffer holding the payload; nil when empty
+	off, n   int     // the data (padding removed) is (*buf)[off:off+n]
+}
+
+// StreamEnded reports whether the frame carried END_STREAM.
+func (d *inData) StreamEnded() bool { return d.end }
+
+// readData reads a DATA frame's payload straight into a pooled buffer,
+// which the stream then queues as it is: the framer would first copy it
+// into a buffer of its own. The checks are the framer's for DATA.
+func (c *h2conn) readData(fh http2.FrameHeader) (*inData, error) {
+	d := &c.data
+	*d = inData{StreamID: fh.StreamID, Length: fh.Length, end: fh.Flags.Has(http2.FlagDataEndStream)}
+	if fh.Length > 0 {
+		d.buf = c.pool.Get(int(fh.Length))
+		if _, err := io.ReadFull(c.br, *d.buf); err != nil {
+			c.dropData()
+			return nil, err
+		}
+		d.n = int(fh.Length)
+	}
+	if fh.StreamID == 0 {
+		c.dropData()
+		return nil, http2.ConnectionError(http2.ErrCodeProtocol)
+	}
+	if fh.Flags.Has(http2.FlagDataPadded) {
+		if d.n < 1 {
+			c.dropData()
+			return nil, io.ErrUnexpectedEOF
+		}
+		pad := int((*d.buf)[0])
+		d.off, d.n = 1, d.n-1
+		if pad > d.n {
+			c.dropData()
+			return nil, http2.ConnectionError(http2.ErrCodeProtocol)
+		}
+		d.n -= pad
+	}
+	if d.n == 0 && d.buf != nil {
+		c.dropData()
+	}
+	return d, nil
+}
+
+// dropData returns the current DATA frame's buffer to the pool.
+func (c *h2conn) dropData() {
+	if c.data.buf != nil {
+		c.pool.Put(c.data.buf)
+		c.data.buf = nil
+	}
 }
 
 func windowOrDefault(v int32) uint32 {
@@ -150,7 +215,7 @@ func (c *h2conn) writeSettings(extra []http2.Setting, maxHdr *uint32) error {
 	if maxHdr != nil {
 		ss = append(ss, http2.Setting{ID: http2.SettingMaxHeaderListSize, Val: *maxHdr})
 	}
-	return c.w.control(func(fr *http2.Framer) error {
+	return c.w.control(func(fr *frameWriter) error {
 		if err := fr.WriteSettings(ss...); err != nil {
 			return err
 		}
@@ -244,20 +309,25 @@ func (c *h2conn) closeStatus() *status.Status {
 }
 
 // dataFrame handles DATA for a known (or unknown) stream: connection
-// window accounting and queueing. It returns the stream error or
-// connection error to apply, if any.
-func (c *h2conn) dataFrame(f *http2.DataFrame, s *stream) error {
+// window accounting and queueing. The payload buffer goes to the stream
+// or back to the pool. It returns the stream error or connection error
+// to apply, if any.
+func (c *h2conn) dataFrame(f *inData, s *stream) error {
 	flowLen := f.Length
-	c.bdpData(flowLen)
-	if inc, err := c.onConnData(flowLen); err != nil {
-		return err
-	} else if inc > 0 {
+	inc, err := c.onConnData(flowLen)
+	if err == nil && inc > 0 {
 		c.writeWindowUpdate(0, inc)
 	}
-	if s == nil {
-		return nil
+	if err == nil {
+		c.bdpData(flowLen, inc > 0)
 	}
-	if s.pushData(f.Data(), flowLen) {
+	if s == nil || err != nil {
+		c.dropData()
+		return err
+	}
+	buf := f.buf
+	f.buf = nil
+	if s.pushData(buf, f.off, f.n, flowLen) {
 		return http2.StreamError{StreamID: f.StreamID, Code: http2.ErrCodeFlowControl}
 	}
 	return nil
@@ -265,7 +335,7 @@ func (c *h2conn) dataFrame(f *http2.DataFrame, s *stream) error {
 
 // goAwayAndClose reports a connection error to the peer before closing.
 func (c *h2conn) goAwayAndClose(lastID uint32, code http2.ErrCode, debug string) {
-	c.w.final(func(fr *http2.Framer) error {
+	c.w.final(func(fr *frameWriter) error {
 		return fr.WriteGoAway(lastID, code, []byte(debug))
 	})
 }

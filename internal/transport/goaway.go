@@ -68,7 +68,7 @@ func (t *ServerTransport) Drain(debug string) {
 	t.drainDebug = debug
 	t.drainTimer = time.AfterFunc(time.Minute, t.finalGoAway)
 	t.mu.Unlock()
-	t.writeFailed(t.w.control(func(fr *http2.Framer) error {
+	t.writeFailed(t.w.control(func(fr *frameWriter) error {
 		if err := fr.WriteGoAway(maxStreamID, http2.ErrCodeNo, []byte(debug)); err != nil {
 			return err
 		}
@@ -88,7 +88,7 @@ func (t *ServerTransport) finalGoAway() {
 	debug := t.drainDebug
 	t.drainTimer.Stop()
 	t.mu.Unlock()
-	t.writeFailed(t.w.control(func(fr *http2.Framer) error {
+	t.writeFailed(t.w.control(func(fr *frameWriter) error {
 		return fr.WriteGoAway(last, http2.ErrCodeNo, []byte(debug))
 	}))
 	t.mu.Lock()

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"sync"
 
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
+	"google.golang.org/grpc/mem"
 )
 
 // headerBlock is one decoded HEADERS (+CONTINUATION) block. The reader
@@ -32,7 +34,9 @@ type headerReader struct {
 	r       io.Reader
 	dec     *hpack.Decoder
 	maxList uint32
-	buf     []byte // payload of the frame being decoded
+	pool    mem.BufferPool
+	buf     *[]byte              // pooled payload of the frame being decoded
+	fields  *[]hpack.HeaderField // pooled backing of block.Fields, while in use
 	block   headerBlock
 
 	// Per-block decoding state, reset by read.
@@ -42,8 +46,9 @@ type headerReader struct {
 	invalid    error
 }
 
-func (h *headerReader) init(fr *http2.Framer, r io.Reader, maxList uint32) {
+func (h *headerReader) init(fr *http2.Framer, r io.Reader, maxList uint32, pool mem.BufferPool) {
 	h.fr = fr
+	h.pool = pool
 	h.r = r
 	h.maxList = maxList
 	h.dec = hpack.NewDecoder(4096, h.emit)
@@ -101,16 +106,40 @@ func (h *headerReader) emit(f hpack.HeaderField) {
 	h.block.Fields = append(h.block.Fields, f)
 }
 
-// payload reads the payload of the frame fh into h.buf.
+// payload reads the payload of the frame fh into a pooled buffer, which
+// h.donePayload returns (the decoder copies what it keeps).
 func (h *headerReader) payload(fh http2.FrameHeader) ([]byte, error) {
-	if cap(h.buf) < int(fh.Length) {
-		h.buf = make([]byte, fh.Length)
-	}
-	p := h.buf[:fh.Length]
-	if _, err := io.ReadFull(h.r, p); err != nil {
+	h.donePayload()
+	h.buf = h.pool.Get(int(fh.Length))
+	if _, err := io.ReadFull(h.r, *h.buf); err != nil {
+		h.donePayload()
 		return nil, err
 	}
-	return p, nil
+	return *h.buf, nil
+}
+
+func (h *headerReader) donePayload() {
+	if h.buf != nil {
+		h.pool.Put(h.buf)
+		h.buf = nil
+	}
+}
+
+// fieldSlices recycles the decoded-field slices of header blocks between
+// connections: an idle connection holds none.
+var fieldSlices = sync.Pool{New: func() any { return new([]hpack.HeaderField) }}
+
+// release gives back the current block's field slice once its handler is
+// done with it. Reader only.
+func (h *headerReader) release() {
+	if h.fields == nil {
+		return
+	}
+	clear(h.block.Fields)
+	*h.fields = h.block.Fields[:0]
+	h.block.Fields = nil
+	fieldSlices.Put(h.fields)
+	h.fields = nil
 }
 
 // read decodes the header block that starts with the HEADERS frame fh
@@ -143,12 +172,14 @@ func (h *headerReader) read(fh http2.FrameHeader) (*headerBlock, error) {
 	}
 	p = p[:len(p)-pad]
 
+	defer h.donePayload()
+	h.release()
+	h.fields = fieldSlices.Get().(*[]hpack.HeaderField)
 	b := &h.block
-	clear(b.Fields)
 	*b = headerBlock{
 		StreamID:  fh.StreamID,
 		endStream: fh.Flags.Has(http2.FlagHeadersEndStream),
-		Fields:    b.Fields[:0],
+		Fields:    (*h.fields)[:0],
 	}
 	h.remain, h.trlRemain = h.maxList, h.maxList
 	h.sawRegular, h.invalid = false, nil

@@ -53,7 +53,7 @@ func BenchmarkHeaderDecode(b *testing.B) {
 	fr := http2.NewFramer(nil, br)
 	fr.SetMaxReadFrameSize(maxFrameLen)
 	var hr headerReader
-	hr.init(fr, br, defaultMaxHeaderListSize)
+	hr.init(fr, br, defaultMaxHeaderListSize, mem.DefaultBufferPool())
 	b.ReportAllocs()
 	for b.Loop() {
 		fh, err := fr.ReadFrameHeader()
@@ -64,6 +64,7 @@ func BenchmarkHeaderDecode(b *testing.B) {
 		if err != nil || len(hb.Fields) != 9 {
 			b.Fatal(err)
 		}
+		hr.release()
 	}
 }
 

@@ -2,6 +2,7 @@ package transport
 
 import (
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -26,7 +27,7 @@ var (
 var kaPing = [8]byte{'k', 'e', 'e', 'p', 'a', 'l', 'v', 'e'}
 
 func (c *h2conn) writePing(data [8]byte) {
-	c.writeFailed(c.w.control(func(fr *http2.Framer) error { return fr.WritePing(false, data) }))
+	c.writeFailed(c.w.control(func(fr *frameWriter) error { return fr.WritePing(false, data) }))
 }
 
 // startKeepalive runs the client's keepalive pinger when configured. It
@@ -130,100 +131,149 @@ func (t *ServerTransport) pingStrike() bool {
 	return t.pingStrikes > maxPingStrikes
 }
 
-// startKeepalive runs the server's connection manager when any of
-// MaxConnectionIdle, MaxConnectionAge or keepalive pings apply (pings always
-// do: Time defaults to 2h).
+// serverKeepalive is the server's connection manager: MaxConnectionIdle,
+// MaxConnectionAge (+Grace) and keepalive pings. It runs from timer
+// callbacks rather than a goroutine of its own, because every connection
+// has it (pings default to every two hours) and an idle connection should
+// not pay a goroutine stack for a check that rarely runs.
+type serverKeepalive struct {
+	mu          sync.Mutex // held by each callback for its whole run
+	stopped     bool
+	aged        bool // the MaxConnectionAge drain started; next is the grace
+	outstanding bool // a keepalive ping is unanswered
+
+	idleT, ageT, pingT *time.Timer
+}
+
+// startKeepalive arms the server's connection manager. Timers that can
+// never fire (an infinite idle or age limit) are not made.
 func (t *ServerTransport) startKeepalive() {
 	p := t.opts.Keepalive
-	idle := orInfinity(p.MaxConnectionIdle)
+	ka := &t.ka
 	age := orInfinity(p.MaxConnectionAge)
 	if age != infinity {
 		// ±10% jitter so connections made together do not all reconnect
 		// together (grpc-go does the same).
 		age += time.Duration(rand.Int64N(int64(age/5)+1)) - age/10
 	}
-	grace := orInfinity(p.MaxConnectionAgeGrace)
-	interval := p.Time
-	if interval == 0 {
-		interval = defaultServerKATime
+	// Armed under mu so that no callback sees a timer field still unset.
+	ka.mu.Lock()
+	defer ka.mu.Unlock()
+	if idle := orInfinity(p.MaxConnectionIdle); idle != infinity {
+		ka.idleT = time.AfterFunc(idle, t.kaIdle)
 	}
-	interval = max(interval, minServerKATime)
-	timeout := p.Timeout
-	if timeout == 0 {
-		timeout = defaultServerKATimeout
+	if age != infinity {
+		ka.ageT = time.AfterFunc(age, t.kaAge)
 	}
-	t.kaDone = make(chan struct{})
-	go func() {
-		defer close(t.kaDone)
-		// An idle connection should cost little: timers that can never
-		// fire are not made (a nil channel never becomes ready).
-		idleT, idleC := optTimer(idle)
-		ageT, ageC := optTimer(age)
-		pingT := time.NewTimer(interval)
-		defer pingT.Stop()
-		defer func() {
-			if idleT != nil {
-				idleT.Stop()
-			}
-			if ageT != nil {
-				ageT.Stop()
-			}
-		}()
-		aged := false
-		outstanding := false
-		for {
-			select {
-			case <-t.done:
-				return
-			case <-idleC:
-				t.mu.Lock()
-				n, since := len(t.streams), t.idleSince
-				t.mu.Unlock()
-				if n > 0 {
-					idleT.Reset(idle)
-				} else if left := idle - time.Since(since); left > 0 {
-					idleT.Reset(left)
-				} else {
-					t.Drain("max_idle")
-				}
-			case <-ageC:
-				if aged {
-					t.Close(ConnectionError{Desc: "transport: max connection age grace exceeded"})
-					return
-				}
-				aged = true
-				t.Drain("max_age")
-				if grace == infinity {
-					ageC = nil
-				} else {
-					ageT.Reset(grace)
-				}
-			case <-pingT.C:
-				if t.activity.Swap(false) {
-					outstanding = false
-					pingT.Reset(interval)
-					continue
-				}
-				if outstanding {
-					t.Close(ConnectionError{Desc: "keepalive ping not acked within timeout"})
-					return
-				}
-				t.writePing(kaPing)
-				outstanding = true
-				pingT.Reset(timeout)
-			}
-		}
-	}()
+	ka.pingT = time.AfterFunc(t.kaInterval(), t.kaPing)
 }
 
-// optTimer returns a timer for d and its channel, or nils when d is
-// infinity.
-func optTimer(d time.Duration) (*time.Timer, <-chan time.Time) {
-	if d == infinity {
-		return nil, nil
+// kaInterval is the keepalive ping interval: Time, defaulted and floored.
+// Derived from the options on use rather than stored, to keep the
+// per-connection state small.
+func (t *ServerTransport) kaInterval() time.Duration {
+	d := t.opts.Keepalive.Time
+	if d == 0 {
+		d = defaultServerKATime
 	}
-	t := time.NewTimer(d)
-	return t, t.C
+	return max(d, minServerKATime)
+}
+
+// kaTimeout is how long a keepalive ping may stay unanswered.
+func (t *ServerTransport) kaTimeout() time.Duration {
+	if d := t.opts.Keepalive.Timeout; d != 0 {
+		return d
+	}
+	return defaultServerKATimeout
+}
+
+// stopKeepalive stops the timers; once it returns no callback acts.
+func (t *ServerTransport) stopKeepalive() {
+	ka := &t.ka
+	ka.mu.Lock()
+	ka.stopped = true
+	for _, tm := range []*time.Timer{ka.idleT, ka.ageT, ka.pingT} {
+		if tm != nil {
+			tm.Stop()
+		}
+	}
+	ka.mu.Unlock()
+}
+
+// kaLock takes the keepalive state for a callback, reporting false (lock
+// not held) once the transport is stopped or closed.
+func (t *ServerTransport) kaLock() bool {
+	t.ka.mu.Lock()
+	if t.ka.stopped {
+		t.ka.mu.Unlock()
+		return false
+	}
+	select {
+	case <-t.done:
+		t.ka.mu.Unlock()
+		return false
+	default:
+	}
+	return true
+}
+
+// kaIdle enforces MaxConnectionIdle: drain once no stream has been open
+// for that long.
+func (t *ServerTransport) kaIdle() {
+	if !t.kaLock() {
+		return
+	}
+	defer t.ka.mu.Unlock()
+	idle := t.opts.Keepalive.MaxConnectionIdle
+	t.mu.Lock()
+	n, since := len(t.streams), t.idleSince
+	t.mu.Unlock()
+	if n > 0 {
+		t.ka.idleT.Reset(idle)
+	} else if left := idle - time.Since(since); left > 0 {
+		t.ka.idleT.Reset(left)
+	} else {
+		t.Drain("max_idle")
+	}
+}
+
+// kaAge enforces MaxConnectionAge: drain, then close after the grace.
+func (t *ServerTransport) kaAge() {
+	if !t.kaLock() {
+		return
+	}
+	defer t.ka.mu.Unlock()
+	if t.ka.aged {
+		t.Close(ConnectionError{Desc: "transport: max connection age grace exceeded"})
+		return
+	}
+	t.ka.aged = true
+	t.Drain("max_age")
+	if grace := orInfinity(t.opts.Keepalive.MaxConnectionAgeGrace); grace != infinity {
+		t.ka.ageT.Reset(grace)
+	}
+}
+
+// kaPing pings a connection that was silent for the keepalive interval
+// and closes it if the ping stays unanswered for the timeout.
+func (t *ServerTransport) kaPing() {
+	if !t.kaLock() {
+		return
+	}
+	defer t.ka.mu.Unlock()
+	ka := &t.ka
+	if t.activity.Swap(false) {
+		ka.outstanding = false
+		ka.pingT.Reset(t.kaInterval())
+		return
+	}
+	if ka.outstanding {
+		t.Close(ConnectionError{Desc: "keepalive ping not acked within timeout"})
+		return
+	}
+	t.writePing(kaPing)
+	ka.outstanding = true
+	ka.pingT.Reset(t.kaTimeout())
 }
 
 func orInfinity(d time.Duration) time.Duration {

@@ -34,6 +34,7 @@ type ServerOptions struct {
 	AuthInfo              credentials.AuthInfo
 	// DynamicWindow turns on BDP estimation (see ClientOptions).
 	DynamicWindow bool
+	ServerHooks   // tap handle (stats_hooks.go)
 }
 
 // ServerTransport is the server side of one HTTP/2 connection.
@@ -42,7 +43,7 @@ type ServerTransport struct {
 	opts       ServerOptions
 	maxStreams uint32
 	baseCtx    context.Context
-	kaDone     chan struct{}
+	ka         serverKeepalive
 
 	maxStreamID atomic.Uint32 // highest client stream id seen; written by the reader
 
@@ -146,13 +147,9 @@ func (t *ServerTransport) HandleStreams(ctx context.Context, handle func(*Server
 	t.handle = handle
 	defer t.wakeDeferred()
 	t.startKeepalive()
-	defer func() {
-		if t.kaDone != nil {
-			<-t.kaDone
-		}
-	}()
+	defer t.stopKeepalive()
 	for {
-		f, hb, err := t.readFrame()
+		f, hb, df, err := t.readFrame()
 		if err != nil {
 			if se, ok := err.(http2.StreamError); ok {
 				t.resetStream(se.StreamID, se.Code)
@@ -166,9 +163,13 @@ func (t *ServerTransport) HandleStreams(ctx context.Context, handle func(*Server
 			return
 		}
 		t.activity.Store(true)
-		if hb != nil {
+		switch {
+		case df != nil:
+			err = t.onData(df)
+		case hb != nil:
 			err = t.onHeaders(hb, handle)
-		} else {
+			t.hr.release() // the handler copied what it keeps
+		default:
 			err = t.handleFrame(f, handle)
 		}
 		if err != nil {
@@ -227,8 +228,6 @@ func (t *ServerTransport) resetStream(id uint32, code http2.ErrCode) {
 
 func (t *ServerTransport) handleFrame(f http2.Frame, handle func(*ServerStream)) error {
 	switch f := f.(type) {
-	case *http2.DataFrame:
-		return t.onData(f)
 	case *http2.RSTStreamFrame:
 		if s := t.lookup(f.StreamID); s != nil {
 			t.finish(s, rstStatus(f.ErrCode).Err(), true, false, 0)
@@ -247,7 +246,7 @@ func (t *ServerTransport) handleFrame(f http2.Frame, handle func(*ServerStream))
 	return nil
 }
 
-func (t *ServerTransport) onData(f *http2.DataFrame) error {
+func (t *ServerTransport) onData(f *inData) error {
 	id := f.StreamID
 	s := t.lookup(id)
 	if s == nil {
@@ -326,6 +325,9 @@ func (t *ServerTransport) onHeaders(f *headerBlock, handle func(*ServerStream)) 
 	}
 	if len(r.md) > 0 {
 		ctx = metadata.NewIncomingContext(ctx, r.md)
+	}
+	if t.opts.InTapHandle != nil && !t.tapStream(&ctx, s, id, &r, end) {
+		return nil
 	}
 	s.init(&t.h2conn, ctx)
 	s.id = id

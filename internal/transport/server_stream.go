@@ -173,12 +173,13 @@ func (s *ServerStream) Write(hdr []byte, data mem.BufferSlice) error {
 	return s.write2(hdr, data, flushNow)
 }
 
-// WriteStreaming is Write for a handler that sends many messages: the
-// flush runs on a goroutine of the transport, so that the handler
-// prepares its next message during the syscall and back-to-back messages
-// share one.
+// WriteStreaming is Write for a handler that sends many messages: when it
+// sends back to back, the flush runs on a goroutine of the transport, so
+// that the handler prepares its next message during the syscall and
+// messages share one; a reply to a message just read flushes at once (see
+// streamingMode).
 func (s *ServerStream) WriteStreaming(hdr []byte, data mem.BufferSlice) error {
-	return s.write2(hdr, data, flushAsync)
+	return s.write2(hdr, data, s.streamingMode())
 }
 
 // WriteLast is Write for the last message of a response whose

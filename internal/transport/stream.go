@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"golang.org/x/net/http2/hpack"
 	"google.golang.org/grpc/mem"
@@ -37,6 +39,37 @@ type stream struct {
 	preacked int    // queued bytes already counted in unacked by a waiting reader
 	rerr     error  // set when no more data will arrive; io.EOF on clean end
 	rwait    chan struct{}
+
+	// readSinceWrite says the application read since its last write, or
+	// has not written yet; lastWrite is when it last wrote (monotonic
+	// nanoseconds since procStart). See streamingMode.
+	readSinceWrite atomic.Bool
+	lastWrite      atomic.Int64
+}
+
+// streamGap is the longest pause between two writes of a stream for them
+// to count as back to back. Generous, because on a busy machine a
+// streaming sender is often descheduled for a while between messages;
+// a sender slower than this gains nothing from batching anyway.
+const streamGap = time.Millisecond
+
+// procStart anchors the monotonic clock readings of streamingMode.
+var procStart = time.Now()
+
+// streamingMode picks the flush for a write of a stream that may send many
+// messages. Writes back to back (a sender streaming) flush asynchronously,
+// so the next message is prepared during the syscall and several share
+// one. A write after a read (ping-pong: the peer waits for this reply
+// before sending more) or after a pause flushes at once: nothing would
+// join it, and handing it to a flushing goroutine would only add a
+// goroutine start and a wake-up per message.
+func (s *stream) streamingMode() flushMode {
+	now := int64(time.Since(procStart))
+	prev := s.lastWrite.Swap(now)
+	if s.readSinceWrite.Swap(false) || now-prev > int64(streamGap) {
+		return flushNow
+	}
+	return flushAsync
 }
 
 // chunk is the payload of one DATA frame, in a pooled buffer.
@@ -48,6 +81,7 @@ type chunk struct {
 
 func (s *stream) init(c *h2conn, ctx context.Context) {
 	s.c = c
+	s.readSinceWrite.Store(true)
 	s.ctx = ctx
 	s.ctxDone = ctx.Done()
 	s.done = make(chan struct{})
@@ -65,27 +99,27 @@ func (s *stream) wakeReader() {
 	}
 }
 
-// pushData queues the payload of a DATA frame whose flow-controlled length
-// (payload plus padding) is flowLen. Called by the reader goroutine; it
+// pushData queues the data (*buf)[off:off+n] of a DATA frame whose
+// flow-controlled length (payload plus padding) is flowLen, taking over
+// the pooled buf (nil when n is 0). Called by the reader goroutine; it
 // reports a peer that overran the stream window.
-func (s *stream) pushData(data []byte, flowLen uint32) (overflow bool) {
+func (s *stream) pushData(buf *[]byte, off, n int, flowLen uint32) (overflow bool) {
 	s.rmu.Lock()
 	defer s.rmu.Unlock()
-	if s.rerr != nil {
-		return false // locally abandoned or already ended: drop
-	}
-	if uint64(s.inflight)+uint64(flowLen) > uint64(s.c.streamWindow.Load()) {
-		return true
+	if s.rerr != nil || uint64(s.inflight)+uint64(flowLen) > uint64(s.c.streamWindow.Load()) {
+		if buf != nil {
+			s.c.pool.Put(buf)
+		}
+		// Data for a locally abandoned or ended stream is dropped.
+		return s.rerr == nil
 	}
 	s.inflight += flowLen
-	s.unacked += flowLen - uint32(len(data))
-	if len(data) == 0 {
+	s.unacked += flowLen - uint32(n)
+	if n == 0 {
 		return false
 	}
-	b := s.c.pool.Get(len(data))
-	copy(*b, data)
-	s.chunks = append(s.chunks, chunk{buf: b, end: len(data)})
-	s.buffered += len(data)
+	s.chunks = append(s.chunks, chunk{buf: buf, off: off, end: off + n})
+	s.buffered += n
 	if s.rwait != nil {
 		// Woken once the reader has handled every frame it already has
 		// (wakeDeferred), so a reader blocked on this stream wakes once
@@ -124,6 +158,7 @@ func (s *stream) freeChunks() {
 
 // read returns exactly n bytes of incoming data. See ClientStream.Read.
 func (s *stream) read(n int) (mem.BufferSlice, error) {
+	s.noteRead()
 	if n <= 0 {
 		return nil, nil
 	}
@@ -137,6 +172,7 @@ func (s *stream) read(n int) (mem.BufferSlice, error) {
 
 // readFull is read into p, without allocating the result.
 func (s *stream) readFull(p []byte) error {
+	s.noteRead()
 	if len(p) == 0 {
 		return nil
 	}
@@ -146,6 +182,14 @@ func (s *stream) readFull(p []byte) error {
 	s.copyOut(p)
 	s.consumed(len(p))
 	return nil
+}
+
+// noteRead records a read for streamingMode; a plain load first keeps the
+// common case (already set) free of a write to a shared cache line.
+func (s *stream) noteRead() {
+	if !s.readSinceWrite.Load() {
+		s.readSinceWrite.Store(true)
+	}
 }
 
 // wait blocks until n bytes are queued and returns with rmu held, or
@@ -230,6 +274,22 @@ func (s *stream) take(n int) mem.BufferSlice {
 		h.bs[0] = &h.sb
 		s.copyOut(h.sb)
 		return h.bs[:]
+	}
+	if ch := &s.chunks[s.head]; ch.end-ch.off == n {
+		// The read is the rest of one frame, the usual case for a message
+		// sent in one frame: hand over the frame's buffer instead of
+		// copying out of it.
+		root := mem.NewBuffer(ch.buf, s.c.pool)
+		b := root.Slice(ch.off, ch.end)
+		root.Free()
+		*ch = chunk{}
+		s.head++
+		if s.head == len(s.chunks) {
+			s.chunks = s.chunks[:0]
+			s.head = 0
+		}
+		s.buffered -= n
+		return mem.BufferSlice{b}
 	}
 	p := s.c.pool.Get(n)
 	s.copyOut(*p)

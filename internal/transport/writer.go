@@ -34,7 +34,7 @@ type writer struct {
 	nc      net.Conn
 	bw      *bufWriter // nil when unbuffered
 	out     io.Writer
-	fr      *http2.Framer
+	fr      frameWriter // encodes every frame but DATA
 	henc    *hpack.Encoder
 	hbuf    bytes.Buffer
 	err     error // sticky: once a write failed the connection is dead
@@ -44,8 +44,8 @@ type writer struct {
 	wmu        sync.Mutex
 	flushing   bool        // under mu: flushLoop runs and will flush the buffer
 	onAsyncErr func(error) // reports a failed asynchronous flush
-	fh         [frameHeaderLen]byte
 	sentHdr    atomic.Bool // HEADERS or DATA written since last reset (ping strikes)
+	direct     bool        // large DATA runs may bypass the buffer (dataDirect)
 
 	// Control frames queued by callers that must not wait for the lock
 	// (the reader): whoever holds or next takes the lock writes them.
@@ -153,6 +153,7 @@ func (w *writer) writeCtrl() {
 func (w *writer) init(nc net.Conn, size int, pool mem.BufferPool) {
 	w.nc = nc
 	w.out = nc
+	w.direct = canWriteDirect(nc)
 	if size == 0 {
 		size = defaultBufSize
 	}
@@ -160,7 +161,7 @@ func (w *writer) init(nc net.Conn, size int, pool mem.BufferPool) {
 		w.bw = newBufWriter(nc, size, pool, &w.wmu)
 		w.out = w.bw
 	}
-	w.fr = http2.NewFramer(w.out, nil)
+	w.fr.out = w.out
 	w.henc = hpack.NewEncoder(&w.hbuf)
 }
 
@@ -363,6 +364,9 @@ func (c *dataCursor) writeTo(w io.Writer, n int) error {
 // data writes n bytes from c as DATA frames; END_STREAM is set on the last
 // frame when end is true. Must be called with mu held.
 func (w *writer) data(id uint32, c *dataCursor, n int, end bool) error {
+	if n >= directMin && w.direct {
+		return w.dataDirect(id, c, n, end)
+	}
 	for {
 		k := min(n, maxFrameLen)
 		n -= k
@@ -370,7 +374,7 @@ func (w *writer) data(id uint32, c *dataCursor, n int, end bool) error {
 		if end && n == 0 {
 			flags = byte(http2.FlagDataEndStream)
 		}
-		h := w.fh[:]
+		h := w.fr.buf[:frameHeaderLen]
 		h[0], h[1], h[2] = byte(k>>16), byte(k>>8), byte(k)
 		h[3] = byte(http2.FrameData)
 		h[4] = flags
@@ -389,24 +393,24 @@ func (w *writer) data(id uint32, c *dataCursor, n int, end bool) error {
 }
 
 // control runs fn (framer writes) under the lock and flushes as needed.
-func (w *writer) control(fn func(fr *http2.Framer) error) error {
+func (w *writer) control(fn func(fr *frameWriter) error) error {
 	if err := w.lock(); err != nil {
 		return err
 	}
-	w.fail(fn(w.fr))
+	w.fail(fn(&w.fr))
 	return w.unlock()
 }
 
 // final writes a last frame (GOAWAY) without ever blocking for long: it
 // gives up if another writer holds the lock and bounds the write by a
 // deadline, because the connection is about to be closed anyway.
-func (w *writer) final(fn func(fr *http2.Framer) error) {
+func (w *writer) final(fn func(fr *frameWriter) error) {
 	if !w.mu.TryLock() {
 		return
 	}
 	if w.err == nil {
 		w.nc.SetWriteDeadline(time.Now().Add(closeWriteGrace))
-		if w.fail(fn(w.fr)) == nil && w.bw != nil {
+		if w.fail(fn(&w.fr)) == nil && w.bw != nil {
 			w.fail(w.bw.Flush())
 		}
 	}

@@ -1,0 +1,34 @@
+// Binary h2specserver serves grpc-go's interop test service over plaintext
+// HTTP/2 for scripts/h2spec.sh, which compares grpc-go's h2spec score with
+// ours. It prints "listening on ADDR" once it accepts connections.
+//
+// Usage: h2specserver [--addr=127.0.0.1:0]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"log"
+	"net"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/interop"
+	testgrpc "google.golang.org/grpc/interop/grpc_testing"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:0", "address to listen on")
+	flag.Parse()
+	lis, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatalf("listen: %v", err)
+	}
+	// A finite stream limit, the same on both servers: h2spec opens streams
+	// up to the advertised limit to test going over it.
+	s := grpc.NewServer(grpc.MaxConcurrentStreams(100))
+	testgrpc.RegisterTestServiceServer(s, interop.NewTestServer())
+	fmt.Printf("listening on %s\n", lis.Addr())
+	if err := s.Serve(lis); err != nil {
+		log.Fatalf("serve: %v", err)
+	}
+}
