@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"reflect"
 	"strings"
@@ -281,8 +282,14 @@ func (s *Server) setupConn(rawConn net.Conn) *transport.ServerTransport {
 }
 
 func (s *Server) transportOptions(authInfo credentials.AuthInfo) transport.ServerOptions {
+	streams := s.opts.maxConcurrentStreams
+	if streams == math.MaxUint32 {
+		// Unlimited: advertise nothing rather than 2^32-1, as grpc-go
+		// does; peers take a huge advertised limit literally.
+		streams = 0
+	}
 	o := transport.ServerOptions{
-		MaxConcurrentStreams: s.opts.maxConcurrentStreams,
+		MaxConcurrentStreams: streams,
 		MaxHeaderListSize:    s.opts.maxHeaderListSize,
 		WriteBufferSize:      s.opts.writeBufferSize,
 		ReadBufferSize:       s.opts.readBufferSize,
@@ -339,10 +346,24 @@ func (s *Server) serveStreams(st *transport.ServerTransport) {
 		defer s.opts.statsHandlers.connEnd(ctx, false)
 	}
 	defer st.Close(errors.New("finished serving streams for the server transport"))
+	// Handlers of one connection never outnumber MaxConcurrentStreams,
+	// even when the client resets streams as fast as it opens them (Rapid
+	// Reset): the reader waits for a handler to return before starting
+	// another.
+	var slots chan struct{}
+	if n := s.opts.maxConcurrentStreams; n != math.MaxUint32 {
+		slots = make(chan struct{}, n)
+	}
 	st.HandleStreams(ctx, func(stream *transport.ServerStream) {
+		if slots != nil {
+			slots <- struct{}{}
+		}
 		s.handlersWG.Add(1)
 		go func() {
 			defer s.handlersWG.Done()
+			if slots != nil {
+				defer func() { <-slots }()
+			}
 			s.handleStream(stream)
 		}()
 	})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"google.golang.org/grpc/internal"
 	"math"
 	"strconv"
 	"strings"
@@ -76,6 +77,12 @@ type healthCheckConfig struct {
 // scDefaultMaxAttempts is the attempt limit used when the caller passes no
 // usable one; it matches the default of WithMaxCallAttempts.
 const scDefaultMaxAttempts = 5
+
+func init() {
+	internal.ParseServiceConfig = func(js string) *serviceconfig.ParseResult {
+		return parseServiceConfig(js, defaultMaxCallAttempts)
+	}
+}
 
 // parseServiceConfig parses and validates the service config document js.
 // maxAttempts is the channel's WithMaxCallAttempts limit: retry and hedging

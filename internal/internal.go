@@ -22,3 +22,8 @@ type EnforceClientConnEmbedding interface {
 type EnforceMetricsRecorderEmbedding interface {
 	enforceMetricsRecorderEmbedding()
 }
+
+// ParseServiceConfig is set by the grpc package to its service config
+// parser, a func(string) *serviceconfig.ParseResult. LB policies that embed
+// a child config (and grpc-go's own examples) parse JSON through it.
+var ParseServiceConfig any

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -29,15 +28,6 @@ import (
 	"google.golang.org/grpc/internal/testpb"
 	"google.golang.org/protobuf/proto"
 )
-
-// skipKnownBug skips a test that exposes a known, not yet fixed, weakness,
-// unless GRPC_TEST_KNOWN_BUGS is set.
-func skipKnownBug(t *testing.T, bug string) {
-	t.Helper()
-	if os.Getenv("GRPC_TEST_KNOWN_BUGS") == "" {
-		t.Skip("bug: " + bug + " (set GRPC_TEST_KNOWN_BUGS=1 to run)")
-	}
-}
 
 // liveHeap returns the heap in use after full collections, so comparisons
 // see retained memory rather than garbage.
@@ -287,8 +277,6 @@ func TestAttackControlFloodNoRead(t *testing.T) {
 		{"reset", func(fr *http2.Framer) { fr.WriteWindowUpdate(3, 0) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			skipKnownBug(t, "the server queues control frames (SETTINGS acks, RST_STREAMs) without limit "+
-				"while its writer is blocked on a peer that does not read; it never stops reading")
 			defer leakcheck.Check(t)
 			e := newEnv(t, nil, nil)
 			defer e.stop()
@@ -371,8 +359,6 @@ func TestAttackRapidReset(t *testing.T) {
 	})
 
 	t.Run("MaxConcurrentStreams bounds handlers", func(t *testing.T) {
-		skipKnownBug(t, "the server starts a handler goroutine per stream without waiting for handlers of "+
-			"already reset streams to return, so MaxConcurrentStreams does not bound them")
 		defer leakcheck.Check(t)
 		const maxStreams = 20
 		var active, peak, ran atomic.Int32
@@ -772,10 +758,6 @@ func TestAttackAdvertisedStreamLimit(t *testing.T) {
 		{"limit 100", []grpc.ServerOption{grpc.MaxConcurrentStreams(100)}, 100},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.want == 0 {
-				skipKnownBug(t, "an unlimited server advertises SETTINGS_MAX_CONCURRENT_STREAMS=4294967295 "+
-					"(grpc-go leaves the setting out)")
-			}
 			defer leakcheck.Check(t)
 			e := newEnv(t, nil, tc.opts)
 			defer e.stop()

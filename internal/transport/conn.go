@@ -126,6 +126,10 @@ func (c *h2conn) wakeDeferred() {
 // df, whose pooled payload buffer the caller owns (see dataFrame);
 // everything else as f.
 func (c *h2conn) readFrame() (f http2.Frame, hb *headerBlock, df *inData, err error) {
+	// A peer that sends frames needing an answer (PING, SETTINGS, frames
+	// provoking RST_STREAM) but never reads would otherwise grow the
+	// answer queue without bound: stop reading until it drains.
+	c.w.waitCtrlRoom(c.done)
 	fh, err := c.fr.ReadFrameHeader()
 	if err != nil {
 		return nil, nil, nil, err

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"errors"
 	"strconv"
 
@@ -35,7 +36,10 @@ var (
 	// transport that is closing.
 	ErrConnClosing = status.Error(codes.Unavailable, "transport is closing")
 	errStreamDrain = status.Error(codes.Unavailable, "the connection is draining")
-	errStreamDone  = status.Error(codes.Internal, "transport: the stream is done")
+	// errStreamCanceled ends a server stream whose client reset it or
+	// whose connection went away.
+	errStreamCanceled = status.Error(codes.Canceled, context.Canceled.Error())
+	errStreamDone     = status.Error(codes.Internal, "transport: the stream is done")
 )
 
 // rstCodeToGRPC maps an HTTP/2 error code to the gRPC code grpc-go reports.

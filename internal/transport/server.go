@@ -230,7 +230,10 @@ func (t *ServerTransport) handleFrame(f http2.Frame, handle func(*ServerStream))
 	switch f := f.(type) {
 	case *http2.RSTStreamFrame:
 		if s := t.lookup(f.StreamID); s != nil {
-			t.finish(s, rstStatus(f.ErrCode).Err(), true, false, 0)
+			// The client gave up, which to the handler is a cancellation
+			// (as in grpc-go). Data that arrived before the reset stays
+			// readable: a client may send a last message and then cancel.
+			t.finish(s, errStreamCanceled, false, false, 0)
 		}
 	case *http2.SettingsFrame:
 		return t.handleSettings(f)
@@ -454,7 +457,9 @@ func (t *ServerTransport) Close(err error) {
 	t.mu.Unlock()
 	t.nc.Close()
 	close(t.done)
+	// Handlers see their RPC cancelled, whatever broke the connection,
+	// as grpc-go reports it.
 	for _, s := range streams {
-		t.finish(s, t.closeSt.Err(), true, false, 0)
+		t.finish(s, errStreamCanceled, true, false, 0)
 	}
 }

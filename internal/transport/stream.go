@@ -220,6 +220,14 @@ func (s *stream) wait(n int) error {
 		select {
 		case <-ch:
 		case <-s.ctxDone:
+			// Data may have arrived just before the cancellation (the
+			// reader wakes readers only after a batch of frames): deliver
+			// it before reporting the end.
+			s.rmu.Lock()
+			if s.buffered >= n {
+				return nil // with rmu held, as on success
+			}
+			s.rmu.Unlock()
 			return s.ctxErr()
 		case <-s.c.done:
 			// The closer fails every stream; take its error from rerr.

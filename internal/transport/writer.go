@@ -53,6 +53,8 @@ type writer struct {
 	ctrl        []ctrlFrame
 	ctrlSpare   []ctrlFrame
 	ctrlPending atomic.Bool
+	ctrlQueued  atomic.Int32  // len(ctrl), readable without ctrlMu
+	ctrlRoom    chan struct{} // closed when the queue drains; under ctrlMu
 }
 
 type ctrlKind uint8
@@ -80,9 +82,37 @@ type ctrlFrame struct {
 func (w *writer) queue(f ctrlFrame) error {
 	w.ctrlMu.Lock()
 	w.ctrl = append(w.ctrl, f)
+	w.ctrlQueued.Store(int32(len(w.ctrl)))
 	w.ctrlMu.Unlock()
 	w.ctrlPending.Store(true)
 	return w.kick()
+}
+
+// maxQueuedCtrl is how many control frames may wait to be written before
+// the connection's reader stops reading (grpc-go uses the same bound).
+const maxQueuedCtrl = 10000
+
+// waitCtrlRoom blocks while more than maxQueuedCtrl control frames are
+// waiting, until the writer drains them or done is closed.
+func (w *writer) waitCtrlRoom(done <-chan struct{}) {
+	if w.ctrlQueued.Load() <= maxQueuedCtrl {
+		return
+	}
+	w.ctrlMu.Lock()
+	for len(w.ctrl) > maxQueuedCtrl {
+		if w.ctrlRoom == nil {
+			w.ctrlRoom = make(chan struct{})
+		}
+		room := w.ctrlRoom
+		w.ctrlMu.Unlock()
+		select {
+		case <-room:
+		case <-done:
+			return
+		}
+		w.ctrlMu.Lock()
+	}
+	w.ctrlMu.Unlock()
 }
 
 // kick writes queued control frames if the lock is free. A holder that
@@ -123,6 +153,11 @@ func (w *writer) writeCtrl() {
 	w.ctrlMu.Lock()
 	q := w.ctrl
 	w.ctrl = w.ctrlSpare[:0]
+	w.ctrlQueued.Store(0)
+	if w.ctrlRoom != nil {
+		close(w.ctrlRoom)
+		w.ctrlRoom = nil
+	}
 	w.ctrlMu.Unlock()
 	for _, f := range q {
 		var err error
