@@ -54,7 +54,7 @@ func TestServerOptionsApply(t *testing.T) {
 	want.InitialConnWindowSize = 1 << 20
 	want.WriteBufferSize = -1
 	want.ReadBufferSize = 100
-	want.MaxConcurrentStreams = math.MaxUint32
+	want.MaxConcurrentStreams = 0 // unlimited: not advertised
 	if !reflect.DeepEqual(to, want) || *to.MaxHeaderListSize != 1234 || !to.KeepalivePolicy.PermitWithoutStream {
 		t.Fatalf("transport options = %+v", to)
 	}
