@@ -20,8 +20,8 @@ const (
 	// defaultMaxCallAttempts caps retry and hedging attempts whatever the
 	// service config asks for (gRFC A6).
 	defaultMaxCallAttempts = 5
-	defaultWriteBufSize = 32 * 1024
-	defaultReadBufSize  = 32 * 1024
+	defaultWriteBufSize    = 32 * 1024
+	defaultReadBufSize     = 32 * 1024
 	// minWindowSize is HTTP/2's default window; smaller windows are ignored.
 	minWindowSize = 65535
 	// minConnectTimeout is the least time a connection attempt gets (gRPC
@@ -503,4 +503,13 @@ func WithMaxCallAttempts(n int) DialOption {
 		}
 		o.maxCallAttempts = n
 	})
+}
+
+// WithSharedWriteBuffer once made connections return their write buffer to
+// a pool after each flush. Ours always do, whatever val is.
+//
+// Deprecated: write buffers are shared by default; grpc-go will remove this
+// option.
+func WithSharedWriteBuffer(val bool) DialOption {
+	return EmptyDialOption{}
 }

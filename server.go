@@ -290,6 +290,7 @@ func (s *Server) transportOptions(authInfo credentials.AuthInfo) transport.Serve
 	}
 	o := transport.ServerOptions{
 		MaxConcurrentStreams: streams,
+		HeaderTableSize:      s.opts.headerTableSize,
 		MaxHeaderListSize:    s.opts.maxHeaderListSize,
 		WriteBufferSize:      s.opts.writeBufferSize,
 		ReadBufferSize:       s.opts.readBufferSize,

@@ -30,6 +30,7 @@ type serverOptions struct {
 	chainUnaryInts        []UnaryServerInterceptor
 	chainStreamInts       []StreamServerInterceptor
 	maxConcurrentStreams  uint32
+	headerTableSize       *uint32
 	maxRecvMsgSize        int
 	maxSendMsgSize        int
 	unknownStreamDesc     *StreamDesc
@@ -295,4 +296,22 @@ func NumStreamWorkers(numServerWorkers uint32) ServerOption {
 // Experimental: grpc-go may change or remove this API.
 func WaitForHandlers(w bool) ServerOption {
 	return funcServerOption(func(o *serverOptions) { o.waitForHandlers = w })
+}
+
+// HeaderTableSize sets the HPACK dynamic table size the server advertises
+// (SETTINGS_HEADER_TABLE_SIZE) and lets clients' header encoders use; the
+// HTTP/2 default is 4096 bytes.
+//
+// Experimental: grpc-go may change or remove this API.
+func HeaderTableSize(s uint32) ServerOption {
+	return funcServerOption(func(o *serverOptions) { o.headerTableSize = &s })
+}
+
+// SharedWriteBuffer once made connections return their write buffer to a
+// pool after each flush. Ours always do, whatever val is.
+//
+// Deprecated: write buffers are shared by default; grpc-go will remove
+// this option.
+func SharedWriteBuffer(val bool) ServerOption {
+	return EmptyServerOption{}
 }

@@ -34,7 +34,10 @@ type ServerOptions struct {
 	AuthInfo              credentials.AuthInfo
 	// DynamicWindow turns on BDP estimation (see ClientOptions).
 	DynamicWindow bool
-	ServerHooks   // tap handle (stats_hooks.go)
+	// HeaderTableSize, when set, is the HPACK dynamic table size we
+	// advertise and let the client's encoder use (4096 otherwise).
+	HeaderTableSize *uint32
+	ServerHooks     // tap handle (stats_hooks.go)
 }
 
 // ServerTransport is the server side of one HTTP/2 connection.
@@ -96,6 +99,9 @@ func NewServerTransport(conn net.Conn, opts ServerOptions) (*ServerTransport, er
 	t.initConn(conn, opts.WriteBufferSize, opts.ReadBufferSize, opts.MaxHeaderListSize,
 		opts.InitialWindowSize, opts.InitialConnWindowSize)
 	t.bdp.on = opts.DynamicWindow
+	if opts.HeaderTableSize != nil {
+		t.hr.dec.SetAllowedMaxDynamicTableSize(*opts.HeaderTableSize)
+	}
 	t.peer = &peer.Peer{Addr: conn.RemoteAddr(), LocalAddr: conn.LocalAddr(), AuthInfo: opts.AuthInfo}
 	t.closeHook = func(err error) { t.Close(ConnectionError{Desc: "transport: write failed: " + err.Error()}) }
 	t.wakeHook = t.handOff
@@ -114,6 +120,9 @@ func NewServerTransport(conn net.Conn, opts ServerOptions) (*ServerTransport, er
 	var ss []http2.Setting
 	if opts.MaxConcurrentStreams != 0 {
 		ss = append(ss, http2.Setting{ID: http2.SettingMaxConcurrentStreams, Val: opts.MaxConcurrentStreams})
+	}
+	if opts.HeaderTableSize != nil {
+		ss = append(ss, http2.Setting{ID: http2.SettingHeaderTableSize, Val: *opts.HeaderTableSize})
 	}
 	if err := t.writeSettings(ss, opts.MaxHeaderListSize); err != nil {
 		return fail(ConnectionError{Desc: "transport: failed to write settings: " + err.Error()})
