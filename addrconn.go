@@ -212,6 +212,7 @@ func (ac *addrConn) createTransport(ctx context.Context, a resolver.Address) err
 	opts.Authority = authority
 	opts.AuthInfo = authInfo
 	opts.OnGoAway = func() { ac.transportDraining(at) }
+	opts.OnTooManyPings = ac.cc.backOffKeepalive
 	opts.OnClose = func(error) { ac.transportClosed(at) }
 	var statsEnd func()
 	if len(dopts.statsHandlers) != 0 {

@@ -4,7 +4,10 @@ import (
 	_ "google.golang.org/grpc/balancer/roundrobin"           // "round_robin", usable by name in service configs
 	_ "google.golang.org/grpc/internal/resolver/passthrough" // the "passthrough" scheme
 	_ "google.golang.org/grpc/internal/resolver/unix"        // the "unix" and "unix-abstract" schemes
-	_ "google.golang.org/grpc/resolver/dns"                  // the "dns" scheme, NewClient's default
+	"google.golang.org/grpc/keepalive"
+	_ "google.golang.org/grpc/resolver/dns" // the "dns" scheme, NewClient's default
+	"math"
+	"time"
 
 	"context"
 	"errors"
@@ -81,6 +84,11 @@ type ClientConn struct {
 	// since the channel left idle mode; RPCs wait for it so that the service
 	// config applies to them.
 	resolved chan struct{}
+
+	// keepaliveTime is the client ping interval for new connections: the
+	// dial option's, doubled each time a server complains of too many
+	// pings (as grpc-go does). Under mu.
+	keepaliveTime time.Duration
 
 	sc                 *ServiceConfig             // the service config in force
 	lastResolverConfig *serviceconfig.ParseResult // for the deprecated NewAddress
@@ -264,6 +272,31 @@ func (cc *ClientConn) initAuthority() error {
 	return nil
 }
 
+// keepaliveParams are the keepalive settings for a new connection.
+func (cc *ClientConn) keepaliveParams() keepalive.ClientParameters {
+	kp := cc.dopts.keepalive
+	cc.mu.Lock()
+	if cc.keepaliveTime > kp.Time {
+		kp.Time = cc.keepaliveTime
+	}
+	cc.mu.Unlock()
+	return kp
+}
+
+// backOffKeepalive doubles the ping interval of future connections after a
+// server sent GOAWAY "too_many_pings".
+func (cc *ClientConn) backOffKeepalive() {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	t := max(cc.keepaliveTime, cc.dopts.keepalive.Time)
+	if t > 0 && t < infiniteKeepalive/2 {
+		cc.keepaliveTime = 2 * t
+	}
+}
+
+// infiniteKeepalive is the keepalive Time that disables pinging.
+const infiniteKeepalive = time.Duration(math.MaxInt64)
+
 // transportOptions are the per-connection settings from the dial options.
 func (cc *ClientConn) transportOptions() transport.ClientOptions {
 	o := &cc.dopts
@@ -292,7 +325,7 @@ func (cc *ClientConn) transportOptions() transport.ClientOptions {
 		MaxHeaderListSize:     o.maxHeaderListSize,
 		WriteBufferSize:       bufSize(o.writeBufferSize),
 		ReadBufferSize:        bufSize(o.readBufferSize),
-		Keepalive:             o.keepalive,
+		Keepalive:             cc.keepaliveParams(),
 	}
 }
 

@@ -296,3 +296,28 @@ func TestPickerErrors(t *testing.T) {
 		t.Fatalf("pick after Close: %v", err)
 	}
 }
+
+func TestTooManyPingsDoublesKeepaliveTime(t *testing.T) {
+	cc, err := NewClient("passthrough:///unused", insecureOpt, WithKeepaliveParams(keepalive.ClientParameters{Time: 10 * time.Second}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc.Close()
+	for _, want := range []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second} {
+		if got := cc.keepaliveParams().Time; got != want {
+			t.Fatalf("keepalive Time %v, want %v", got, want)
+		}
+		cc.backOffKeepalive()
+	}
+	// Without keepalive there is nothing to back off.
+	cc2, err := NewClient("passthrough:///unused", insecureOpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cc2.Close()
+	before := cc2.keepaliveParams().Time
+	cc2.backOffKeepalive()
+	if got := cc2.keepaliveParams().Time; got != before {
+		t.Fatalf("keepalive Time changed from %v to %v without keepalive", before, got)
+	}
+}
