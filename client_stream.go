@@ -54,7 +54,7 @@ type clientStream struct {
 	ctx       context.Context // the stream's context, with the peer once known
 	parent    context.Context // the caller's context (with the config's timeout)
 	cancel    context.CancelFunc
-	stopWatch func() bool // stops watching the ClientConn's closing; under mu
+	stopWatch func() bool                // stops watching the ClientConn's closing; under mu
 	fixed     *transport.ClientTransport // set for streams that bypass the picker
 
 	// Owned by the sending goroutine.
@@ -86,8 +86,8 @@ func newClientStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, meth
 // newSubConnStream runs a stream on transport t, bypassing the picker,
 // retries and idleness: the channel's own RPCs on one connection, such as
 // health checks, use it.
-func newSubConnStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, method string, t *transport.ClientTransport) (ClientStream, error) {
-	return newStreamWith(ctx, desc, cc, method, MethodConfig{}, t)
+func newSubConnStream(ctx context.Context, desc *StreamDesc, cc *ClientConn, method string, t *transport.ClientTransport, opts ...CallOption) (ClientStream, error) {
+	return newStreamWith(ctx, desc, cc, method, MethodConfig{}, t, opts...)
 }
 
 // newStreamWith sets up an RPC under method config mc; with fixed set it

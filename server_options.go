@@ -1,6 +1,7 @@
 package grpc
 
 import (
+	"google.golang.org/grpc/internal"
 	"math"
 	"time"
 
@@ -314,4 +315,14 @@ func HeaderTableSize(s uint32) ServerOption {
 // this option.
 func SharedWriteBuffer(val bool) ServerOption {
 	return EmptyServerOption{}
+}
+
+func init() {
+	internal.JoinServerOptions = func(opts ...ServerOption) ServerOption {
+		return funcServerOption(func(o *serverOptions) {
+			for _, opt := range opts {
+				opt.apply(o)
+			}
+		})
+	}
 }

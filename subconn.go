@@ -2,6 +2,8 @@ package grpc
 
 import (
 	"context"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 	"sync"
 
 	"google.golang.org/grpc/balancer"
@@ -223,4 +225,27 @@ func (sc *acBalancerWrapper) stopHealthLocked() {
 		sc.healthStop()
 		sc.healthStop = nil
 	}
+}
+
+// NewStream opens a stream on the SubConn's connection, bypassing the
+// picker: producers (load reports, health) run their RPCs this way. It
+// fails with Unavailable unless the SubConn is READY.
+func (sc *acBalancerWrapper) NewStream(ctx context.Context, desc *StreamDesc, method string, opts ...CallOption) (ClientStream, error) {
+	t := sc.ac.readyTransport()
+	if t == nil {
+		return nil, status.Error(codes.Unavailable, "SubConn state is not Ready")
+	}
+	return newSubConnStream(ctx, desc, sc.ac.cc, method, t, opts...)
+}
+
+// Invoke runs a unary RPC on the SubConn's connection, as NewStream does.
+func (sc *acBalancerWrapper) Invoke(ctx context.Context, method string, args, reply any, opts ...CallOption) error {
+	cs, err := sc.NewStream(ctx, unaryStreamDesc, method, opts...)
+	if err != nil {
+		return err
+	}
+	if err := cs.SendMsg(args); err != nil {
+		return err
+	}
+	return cs.RecvMsg(reply)
 }

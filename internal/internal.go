@@ -27,3 +27,13 @@ type EnforceMetricsRecorderEmbedding interface {
 // parser, a func(string) *serviceconfig.ParseResult. LB policies that embed
 // a child config (and grpc-go's own examples) parse JSON through it.
 var ParseServiceConfig any
+
+// JoinServerOptions is set by the grpc package to a
+// func(...grpc.ServerOption) grpc.ServerOption that applies several options
+// as one, for packages that must hand out a single ServerOption.
+var JoinServerOptions any
+
+// ORCAAllowAnyMinReportingInterval is set by the orca package to a
+// func(*orca.ServiceOptions) that lifts the service's minimum reporting
+// interval; tests and examples use it.
+var ORCAAllowAnyMinReportingInterval any
