@@ -178,7 +178,7 @@ func (ac *addrConn) tryAllAddrs(addrs []resolver.Address, deadline time.Time) er
 // transport. On success the addrConn is READY.
 func (ac *addrConn) createTransport(ctx context.Context, a resolver.Address) error {
 	dopts := &ac.cc.dopts
-	conn, err := dialConn(ctx, dopts.dialer, a)
+	conn, err := ac.cc.dialConn(ctx, a)
 	if err != nil {
 		if ac.ctx.Err() != nil {
 			return errAddrConnShutdown
@@ -254,11 +254,20 @@ func (ac *addrConn) createTransport(ctx context.Context, a resolver.Address) err
 	return nil
 }
 
-// dialConn opens the raw connection, with the user's dialer when given.
-func dialConn(ctx context.Context, dialer func(context.Context, string) (net.Conn, error), a resolver.Address) (net.Conn, error) {
+// dialConn opens the raw connection: with the user's dialer when given,
+// else through the environment's HTTP CONNECT proxy if one applies, else
+// directly.
+func (cc *ClientConn) dialConn(ctx context.Context, a resolver.Address) (net.Conn, error) {
 	network, addr := networkAndAddress(a)
-	if dialer != nil {
+	if dialer := cc.dopts.dialer; dialer != nil {
 		return dialer(ctx, dialerAddress(network, a.Addr, addr))
+	}
+	if network == "tcp" && cc.dopts.useProxy() {
+		if p, err := proxyForAddr(addr); err != nil {
+			return nil, err
+		} else if p != nil {
+			return dialProxy(ctx, p, addr, cc.userAgent())
+		}
 	}
 	var d net.Dialer
 	return d.DialContext(ctx, network, addr)

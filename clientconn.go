@@ -297,13 +297,19 @@ func (cc *ClientConn) backOffKeepalive() {
 // infiniteKeepalive is the keepalive Time that disables pinging.
 const infiniteKeepalive = time.Duration(math.MaxInt64)
 
+// userAgent is the user-agent header value: WithUserAgent's, then ours.
+func (cc *ClientConn) userAgent() string {
+	ua := "grpc-go/" + Version
+	if cc.dopts.userAgent != "" {
+		ua = cc.dopts.userAgent + " " + ua
+	}
+	return ua
+}
+
 // transportOptions are the per-connection settings from the dial options.
 func (cc *ClientConn) transportOptions() transport.ClientOptions {
 	o := &cc.dopts
-	ua := "grpc-go/" + Version
-	if o.userAgent != "" {
-		ua = o.userAgent + " " + ua
-	}
+	ua := cc.userAgent()
 	window := func(s int32) int32 {
 		if s < minWindowSize {
 			return 0 // transport default

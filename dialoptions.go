@@ -78,6 +78,8 @@ type dialOptions struct {
 	defaultServiceConfig        *ServiceConfig // parsed by NewClient
 	disableServiceConfig        bool
 	disableHealthCheck          bool
+	noProxy                     bool
+	localDNSResolution          bool
 	idleTimeout                 time.Duration
 	disableRetry                bool
 	maxCallAttempts             int
@@ -290,12 +292,23 @@ func FailOnNonTempDialError(f bool) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.failOnNonTempDialError = f })
 }
 
-// WithNoProxy asks the channel not to go through an HTTP CONNECT proxy. This
-// implementation never uses one, so the option is a no-op.
+// WithNoProxy makes the channel connect directly even when the environment
+// (HTTPS_PROXY) names an HTTP CONNECT proxy. A custom dialer
+// (WithContextDialer) never uses the proxy either.
 //
 // Experimental: grpc-go may change or remove this API.
 func WithNoProxy() DialOption {
-	return EmptyDialOption{}
+	return funcDialOption(func(o *dialOptions) { o.noProxy = true })
+}
+
+// WithLocalDNSResolution resolves the target's name here even when an
+// environment proxy is used, and asks the proxy to CONNECT to the resolved
+// address; by default the proxy receives the name. It has no effect with
+// WithNoProxy.
+//
+// Experimental: grpc-go may change or remove this API.
+func WithLocalDNSResolution() DialOption {
+	return funcDialOption(func(o *dialOptions) { o.localDNSResolution = true })
 }
 
 // WithInitialWindowSize sets each stream's HTTP/2 flow-control window, in

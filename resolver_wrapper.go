@@ -30,9 +30,15 @@ func (w *ccResolverWrapper) start() error {
 		Authority:            cc.authority,
 		MetricsRecorder:      noopMetricsRecorder{},
 	}
-	r, err := cc.resolverBuilder.Build(cc.parsedTarget, w, opts)
-	if err != nil {
-		return err
+	var r resolver.Resolver = staticResolver{}
+	if host, ok := cc.proxyTarget(); ok {
+		// The proxy resolves the name; the channel dials it by name.
+		w.UpdateState(resolver.State{Addresses: []resolver.Address{{Addr: host}}})
+	} else {
+		var err error
+		if r, err = cc.resolverBuilder.Build(cc.parsedTarget, w, opts); err != nil {
+			return err
+		}
 	}
 	w.mu.Lock()
 	if w.closed {
