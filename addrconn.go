@@ -211,6 +211,7 @@ func (ac *addrConn) createTransport(ctx context.Context, a resolver.Address) err
 	opts := ac.cc.transportOptions()
 	opts.Authority = authority
 	opts.AuthInfo = authInfo
+	opts.ChannelzParent = ac.czConnecting(a)
 	opts.OnGoAway = func() { ac.transportDraining(at) }
 	opts.OnTooManyPings = ac.cc.backOffKeepalive
 	opts.OnClose = func(error) { ac.transportClosed(at) }

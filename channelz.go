@@ -6,6 +6,7 @@ import (
 	"google.golang.org/grpc/channelz"
 	"google.golang.org/grpc/connectivity"
 	ichannelz "google.golang.org/grpc/internal/channelz"
+	"google.golang.org/grpc/resolver"
 )
 
 // This file connects ClientConn, addrConn and Server to the channelz
@@ -73,6 +74,17 @@ func (ac *addrConn) czRegister() {
 	if len(ac.addrs) > 0 {
 		ac.cz.ChannelMetrics.SetTarget(ac.addrs[0].Addr)
 	}
+}
+
+// czConnecting records that ac is connecting to a and returns the entry
+// the new transport registers its socket under.
+func (ac *addrConn) czConnecting(a resolver.Address) ichannelz.Entity {
+	if !ichannelz.IsOn() {
+		return nil
+	}
+	ac.cz.ChannelMetrics.SetTarget(a.Addr)
+	ichannelz.Infof(ac.cz, "Subchannel picks a new address %q to connect", a.Addr)
+	return ac.cz
 }
 
 // czNoteState records a state change of ac.

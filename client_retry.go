@@ -58,10 +58,10 @@ type retryState struct {
 	// allocation for it.
 	inlineAttempt csAttempt
 	usedInline    bool
-	closeSent    bool // CloseSend happened before commit: replay it
-	firstAttempt bool // transparent retry is allowed only once
-	transparent  bool // the next attempt is a transparent retry (for stats)
-	numRetries   int
+	closeSent     bool // CloseSend happened before commit: replay it
+	firstAttempt  bool // transparent retry is allowed only once
+	transparent   bool // the next attempt is a transparent retry (for stats)
+	numRetries    int
 	// numSincePushback counts the retries since the server last gave a
 	// pushback delay; the exponential backoff restarts there.
 	numSincePushback int

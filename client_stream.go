@@ -413,6 +413,7 @@ func (cs *clientStream) recvOne(a *csAttempt, m any) error {
 	}
 	data, err := recvMsgWithDecompressor(r, a.recvCompress, cs.ci.maxRecvSize, cs.cc.dopts.decompressorV0)
 	if err == nil {
+		a.s.ChannelzMessageReceived()
 		if m != nil {
 			if uerr := cs.ci.codec.Unmarshal(data, m); uerr != nil {
 				err = status.Errorf(codes.Internal, "grpc: failed to unmarshal the received message: %v", uerr)

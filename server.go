@@ -300,6 +300,7 @@ func (s *Server) transportOptions(authInfo credentials.AuthInfo) transport.Serve
 		DynamicWindow:        !s.opts.staticWindow,
 	}
 	o.InTapHandle = s.opts.inTapHandle
+	o.ChannelzParent = s.cz
 	if s.opts.initialWindowSize >= serverMinWindowSize {
 		o.InitialWindowSize = s.opts.initialWindowSize
 	}

@@ -211,6 +211,7 @@ func (ss *serverStream) RecvMsg(m any) (err error) {
 		}
 		return toServerRPCErr(err)
 	}
+	ss.st.ChannelzMessageReceived()
 	ss.recvFirstMsg = true
 	if ss.desc.ClientStreams {
 		return nil

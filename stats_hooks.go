@@ -225,15 +225,11 @@ func (as *attemptStats) picked() {
 func (cs *clientStream) streamStarted(as *attemptStats, t *transport.ClientTransport, hdr *transport.CallHdr, pickMD metadata.MD) {
 	h := metadata.Join(as.md, pickMD)
 	h.Set("user-agent", t.UserAgent())
-	authority := hdr.Host
-	if authority == "" {
-		authority = t.Authority()
-	}
 	as.hs.handleRPC(as.ctx, &stats.OutHeader{
 		Client:      true,
 		Compression: hdr.SendCompress,
 		Header:      h,
-		Authority:   authority,
+		Authority:   cs.cc.authority, // as grpc-go: the channel's
 		FullMethod:  cs.method,
 		RemoteAddr:  t.RemoteAddr(),
 		LocalAddr:   t.LocalAddr(),

@@ -184,8 +184,13 @@ func socketProto(s *channelz.Socket, summary bool) *channelzpb.Socket {
 		return out
 	}
 	if e, ok := s.Ephemeral(); ok {
-		data.LocalFlowControlWindow = wrapperspb.Int64(e.LocalFlowControlWindow)
-		data.RemoteFlowControlWindow = wrapperspb.Int64(e.RemoteFlowControlWindow)
+		// A negative window is one the socket cannot report.
+		if e.LocalFlowControlWindow >= 0 {
+			data.LocalFlowControlWindow = wrapperspb.Int64(e.LocalFlowControlWindow)
+		}
+		if e.RemoteFlowControlWindow >= 0 {
+			data.RemoteFlowControlWindow = wrapperspb.Int64(e.RemoteFlowControlWindow)
+		}
 	}
 	out.Local = addressProto(s.LocalAddr)
 	out.Remote = addressProto(s.RemoteAddr)

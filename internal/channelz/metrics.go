@@ -158,7 +158,8 @@ func (m *SocketMetrics) MessageReceived() {
 }
 
 // EphemeralSocketMetrics are socket numbers computed on demand rather than
-// counted: the connection-level flow-control windows.
+// counted: the connection-level flow-control windows. A negative value
+// means the socket cannot report that window.
 type EphemeralSocketMetrics struct {
 	// LocalFlowControlWindow is what the peer currently lets us send.
 	LocalFlowControlWindow int64

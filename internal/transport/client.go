@@ -39,6 +39,7 @@ type ClientOptions struct {
 	// windows as the connection's bandwidth-delay product requires
 	// (grpc-go's default unless a window size option was given).
 	DynamicWindow bool
+	ChannelzHooks // channelz socket (channelz_hooks.go)
 }
 
 // CallHdr carries the request header of a new client stream.
@@ -109,6 +110,7 @@ func NewClientTransport(conn net.Conn, opts ClientOptions) (*ClientTransport, er
 		conn.Close()
 		return nil, ConnectionError{Desc: "transport: failed to write client preface: " + err.Error()}
 	}
+	t.czRegister(opts.ChannelzParent)
 	go t.reader()
 	t.startKeepalive()
 	return t, nil
@@ -176,6 +178,7 @@ func (t *ClientTransport) NewStream(ctx context.Context, h *CallHdr) (*ClientStr
 	s.sendQuota = t.peerWindow
 	t.streams[s.id] = &s.stream
 	t.mu.Unlock()
+	t.czStreamStarted()
 	t.w.headers(s.id, hf, false)
 	var werr error
 	if h.HoldHeaders {
@@ -315,6 +318,7 @@ func (t *ClientTransport) close(err error) {
 	t.goAwayAndClose(0, http2.ErrCodeNo, "")
 	t.nc.Close()
 	close(t.done)
+	t.czRemove()
 	for _, s := range streams {
 		t.finish(s, st, st.Err(), true, false, 0)
 	}
@@ -335,6 +339,7 @@ func (t *ClientTransport) finish(s *ClientStream, st *status.Status, recvErr err
 	}
 	s.finished = true
 	s.st = st
+	t.czClientStreamEnded(recvErr)
 	delete(t.streams, s.id)
 	t.active--
 	t.wakeSlotsLocked()

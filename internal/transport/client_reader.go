@@ -152,6 +152,7 @@ func (t *ClientTransport) onHeaders(f *headerBlock) error {
 		if !s.headerDone {
 			s.headerDone = true
 			s.header = r.md
+			s.wire.hdr = f.wireLen
 			s.recvCompress = r.recvCompress
 			t.deferWake(s.headerCh)
 		}
@@ -165,6 +166,7 @@ func (t *ClientTransport) onHeaders(f *headerBlock) error {
 		s.recvCompress = r.recvCompress
 	}
 	s.trailer = r.md
+	s.wire.trl = f.wireLen
 	t.mu.Unlock()
 	t.finish(s, st, io.EOF, false, false, 0)
 	return nil

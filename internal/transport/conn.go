@@ -9,6 +9,7 @@ import (
 	"golang.org/x/net/http2"
 	"golang.org/x/net/http2/hpack"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/internal/channelz"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
@@ -54,6 +55,8 @@ type h2conn struct {
 	peerWindow int64 // peer's SETTINGS_INITIAL_WINDOW_SIZE
 	peerMaxStr uint32
 	peerMaxHdr uint32 // peer's SETTINGS_MAX_HEADER_LIST_SIZE; 0 = unlimited
+
+	cz *channelz.Socket // nil without channelz (channelz_hooks.go)
 }
 
 // headerListTooBig reports whether hf exceeds the peer's advertised

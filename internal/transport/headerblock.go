@@ -20,6 +20,7 @@ type headerBlock struct {
 	endStream bool
 	Truncated bool // the block exceeded our SETTINGS_MAX_HEADER_LIST_SIZE
 	Fields    []hpack.HeaderField
+	wireLen   uint32 // length of the HEADERS frame, for stats
 }
 
 // StreamEnded reports whether the HEADERS frame carried END_STREAM.
@@ -180,6 +181,7 @@ func (h *headerReader) read(fh http2.FrameHeader) (*headerBlock, error) {
 		StreamID:  fh.StreamID,
 		endStream: fh.Flags.Has(http2.FlagHeadersEndStream),
 		Fields:    (*h.fields)[:0],
+		wireLen:   fh.Length,
 	}
 	h.remain, h.trlRemain = h.maxList, h.maxList
 	h.sawRegular, h.invalid = false, nil

@@ -28,6 +28,7 @@ var kaPing = [8]byte{'k', 'e', 'e', 'p', 'a', 'l', 'v', 'e'}
 
 func (c *h2conn) writePing(data [8]byte) {
 	c.writeFailed(c.w.control(func(fr *frameWriter) error { return fr.WritePing(false, data) }))
+	c.czKeepAliveSent()
 }
 
 // startKeepalive runs the client's keepalive pinger when configured. It

@@ -38,6 +38,7 @@ type ServerOptions struct {
 	// advertise and let the client's encoder use (4096 otherwise).
 	HeaderTableSize *uint32
 	ServerHooks     // tap handle (stats_hooks.go)
+	ChannelzHooks   // channelz socket (channelz_hooks.go)
 }
 
 // ServerTransport is the server side of one HTTP/2 connection.
@@ -139,6 +140,7 @@ func NewServerTransport(conn net.Conn, opts ServerOptions) (*ServerTransport, er
 		t.goAwayAndClose(0, http2.ErrCodeProtocol, err.Error())
 		return fail(ConnectionError{Desc: err.Error()})
 	}
+	t.czRegister(opts.ChannelzParent)
 	return t, nil
 }
 
@@ -329,6 +331,7 @@ func (t *ServerTransport) onHeaders(f *headerBlock, handle func(*ServerStream)) 
 		acceptCompress: r.acceptCompress,
 	}
 	s.ss = s
+	s.wire.hdr = f.wireLen
 	var ctx context.Context
 	if r.timeoutSet {
 		ctx, s.cancel = context.WithTimeout(t.baseCtx, r.timeout)
@@ -362,6 +365,7 @@ func (t *ServerTransport) onHeaders(f *headerBlock, handle func(*ServerStream)) 
 	s.sendQuota = t.peerWindow
 	t.streams[id] = &s.stream
 	t.mu.Unlock()
+	t.czStreamStarted()
 	if end {
 		s.recvEnded.Store(true)
 		s.endRecv(io.EOF, false)
@@ -418,6 +422,7 @@ func (t *ServerTransport) unregister(s *ServerStream, recvErr error, discard, tr
 		return false, false
 	}
 	s.finished = true
+	t.czStreamEnded(trailersPending)
 	delete(t.streams, s.id)
 	s.wakeStreamQuota()
 	n := len(t.streams)
@@ -466,6 +471,7 @@ func (t *ServerTransport) Close(err error) {
 	t.mu.Unlock()
 	t.nc.Close()
 	close(t.done)
+	t.czRemove()
 	// Handlers see their RPC cancelled, whatever broke the connection,
 	// as grpc-go reports it.
 	for _, s := range streams {

@@ -42,11 +42,14 @@ func (t *ServerTransport) tapStream(ctx *context.Context, s *ServerStream, id ui
 	return false
 }
 
+// wireLens are the sizes on the wire of a stream's header blocks: the
+// length of their HEADERS frame, as grpc-go reports.
+type wireLens struct {
+	hdr, trl uint32
+}
+
 // UserAgent returns the user-agent the transport sends with every request.
 func (t *ClientTransport) UserAgent() string { return t.opts.UserAgent }
-
-// Authority returns the :authority of requests whose CallHdr.Host is empty.
-func (t *ClientTransport) Authority() string { return t.opts.Authority }
 
 // ReceivedHeader returns, without blocking, the response header metadata
 // of the stream and the size of the header block on the wire (0 when not
@@ -61,7 +64,7 @@ func (s *ClientStream) ReceivedHeader() (md metadata.MD, wireLen int, ok bool) {
 	if s.header == nil || s.trailersOnly {
 		return nil, 0, false
 	}
-	return s.header, 0, true
+	return s.header, int(s.wire.hdr), true
 }
 
 // ReceivedTrailer reports, without blocking, whether the stream ended with
@@ -76,12 +79,12 @@ func (s *ClientStream) ReceivedTrailer() (wireLen int, ok bool) {
 	s.rmu.Lock()
 	ok = s.rerr == io.EOF
 	s.rmu.Unlock()
-	return 0, ok
+	return int(s.wire.trl), ok
 }
 
 // HeaderWireLength returns the size on the wire of the request's header
 // block (0 when not known).
-func (s *ServerStream) HeaderWireLength() int { return 0 }
+func (s *ServerStream) HeaderWireLength() int { return int(s.wire.hdr) }
 
 // HeaderMD returns a copy of the response header metadata set so far.
 func (s *ServerStream) HeaderMD() metadata.MD {

@@ -22,6 +22,7 @@ type stream struct {
 	done    chan struct{} // closed once the stream is finished
 	cs      *ClientStream // the owner: exactly one of cs, ss is set
 	ss      *ServerStream
+	wire    wireLens // header sizes, for stats (stats_hooks.go)
 
 	// Guarded by c.mu.
 	finished  bool
@@ -362,6 +363,9 @@ func (s *stream) write(hf []hpack.HeaderField, hdr []byte, data mem.BufferSlice,
 		if err := c.w.unlockMode(mode, cur.left == 0); err != nil {
 			return c.writeFailed(err)
 		}
+	}
+	if hdr != nil {
+		c.czMessageSent()
 	}
 	return nil
 }
