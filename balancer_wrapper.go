@@ -185,4 +185,6 @@ func (c *lbChild) forget(sc *acBalancerWrapper) {
 }
 
 // noopMetricsRecorder drops recordings until a stats plugin is configured.
-type noopMetricsRecorder struct{ estats.UnimplementedMetricsRecorder }
+type noopMetricsRecorder struct {
+	estats.UnimplementedMetricsRecorder
+}

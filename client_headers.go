@@ -101,4 +101,3 @@ func restrictedControlPlaneCode(c codes.Code) bool {
 	}
 	return false
 }
-

@@ -163,8 +163,8 @@ func (p *byHeader) ResolverError(err error) {
 }
 
 func (p *byHeader) UpdateSubConnState(balancer.SubConn, balancer.SubConnState) {}
-func (p *byHeader) ExitIdle()                                                 {}
-func (p *byHeader) Close()                                                    {}
+func (p *byHeader) ExitIdle()                                                  {}
+func (p *byHeader) Close()                                                     {}
 
 type byHeaderPicker struct {
 	header  string

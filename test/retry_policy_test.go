@@ -262,4 +262,3 @@ func TestHedgingNonFatalCodeHedgesAtOnce(t *testing.T) {
 		t.Fatalf("server saw %d attempts after a fatal code, want 1", got)
 	}
 }
-
