@@ -27,6 +27,15 @@ type serverTransportStream struct {
 	headerMD     bool
 
 	stats *rpcStats // nil without stats handlers (stats_hooks.go)
+
+	codec encoding.CodecV2 // the stream's codec, for PreparedMsg
+}
+
+// compressorName is the compressor replies use now.
+func (ts *serverTransportStream) compressorName() string {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.sendCompress
 }
 
 var errSendCompressAfterHeaders = errors.New("transport: set send compressor called after headers sent or stream done")
@@ -118,7 +127,7 @@ type serverStream struct {
 var _ ServerStream = (*serverStream)(nil)
 
 func newServerStream(st *transport.ServerStream, desc *StreamDesc, codec encoding.CodecV2, maxRecv, maxSend int) *serverStream {
-	ts := &serverTransportStream{ServerStream: st}
+	ts := &serverTransportStream{ServerStream: st, codec: codec}
 	return &serverStream{
 		ctx:     NewContextWithServerTransportStream(st.Context(), ts),
 		st:      st,

@@ -334,6 +334,9 @@ func (as *attemptStats) end(s *transport.ClientStream, err error) {
 // prepareSend prepares m for SendMsg. With stats handlers it also returns
 // the size of the encoded message before compression.
 func (cs *clientStream) prepareSend(m any) ([]byte, mem.BufferSlice, int, error) {
+	if pm, ok := m.(*PreparedMsg); ok {
+		return pm.framed(cs.ci.maxSendSize)
+	}
 	if !cs.statsOn() {
 		hdr, data, err := prepareMsgTo(cs.hdrBuf[:], cs.ci.codec, cs.comp, m, cs.ci.maxSendSize)
 		return hdr, data, 0, err
@@ -533,6 +536,9 @@ func (rs *rpcStats) sentIfOK(err *error, m any, rawLen, n int) {
 // prepareSend prepares m for sendMsg. With stats handlers it also returns
 // the size of the encoded message before compression.
 func (ss *serverStream) prepareSend(m any) ([]byte, mem.BufferSlice, int, error) {
+	if pm, ok := m.(*PreparedMsg); ok {
+		return pm.framed(ss.maxSend)
+	}
 	if ss.ts.stats == nil {
 		hdr, data, err := prepareMsgTo(ss.hdrBuf[:], ss.codec, ss.comp, m, ss.maxSend)
 		return hdr, data, 0, err
