@@ -420,6 +420,10 @@ func (cs *clientStream) recvOne(a *csAttempt, m any) error {
 			}
 		}
 		if a.stats != nil && err == nil {
+			// grpc-go reports trailers as soon as they arrive, which for
+			// a one-message response is before the message is handed
+			// over; report them first if they are in already.
+			a.stats.trailerSeen(a.s)
 			a.stats.received(m, data.Len())
 		}
 		data.Free()
