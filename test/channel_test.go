@@ -112,6 +112,11 @@ func TestPickFirstFailsOverDownTheList(t *testing.T) {
 		}
 	}
 	a.stop()
+	// Until the client has seen the connection go, an RPC may still be
+	// sent on it and fail (so would grpc-go's); wait for that first.
+	if !cc.WaitForStateChange(ctx, connectivity.Ready) {
+		t.Fatal("the channel never noticed that a stopped")
+	}
 	// pick_first goes IDLE when its connection is lost and reconnects
 	// down the list on the next RPC; wait-for-ready rides over the gap.
 	if name, err := whoAnswers(ctx, c, grpc.WaitForReady(true)); err != nil || name != "b" {
