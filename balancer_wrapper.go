@@ -176,7 +176,7 @@ func (c *lbChild) ResolveNow(o resolver.ResolveNowOptions) {
 func (c *lbChild) Target() string { return c.w.cc.target }
 
 // MetricsRecorder is where the policy records its metrics.
-func (c *lbChild) MetricsRecorder() estats.MetricsRecorder { return noopMetricsRecorder{} }
+func (c *lbChild) MetricsRecorder() estats.MetricsRecorder { return c.w.cc.metricsRecorder() }
 
 func (c *lbChild) forget(sc *acBalancerWrapper) {
 	c.mu.Lock()

@@ -2,6 +2,7 @@ package grpc
 
 import (
 	"context"
+	"google.golang.org/grpc/internal"
 	"net"
 	"time"
 
@@ -525,4 +526,14 @@ func WithMaxCallAttempts(n int) DialOption {
 // option.
 func WithSharedWriteBuffer(val bool) DialOption {
 	return EmptyDialOption{}
+}
+
+func init() {
+	internal.JoinDialOptions = func(opts ...DialOption) DialOption {
+		return funcDialOption(func(o *dialOptions) {
+			for _, opt := range opts {
+				opt.apply(o)
+			}
+		})
+	}
 }

@@ -28,7 +28,7 @@ func (w *ccResolverWrapper) start() error {
 		CredsBundle:          cc.dopts.credsBundle,
 		Dialer:               cc.dopts.dialer,
 		Authority:            cc.authority,
-		MetricsRecorder:      noopMetricsRecorder{},
+		MetricsRecorder:      cc.metricsRecorder(),
 	}
 	var r resolver.Resolver = staticResolver{}
 	if host, ok := cc.proxyTarget(); ok {

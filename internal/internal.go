@@ -37,3 +37,8 @@ var JoinServerOptions any
 // func(*orca.ServiceOptions) that lifts the service's minimum reporting
 // interval; tests and examples use it.
 var ORCAAllowAnyMinReportingInterval any
+
+// JoinDialOptions is set by the grpc package to a
+// func(...grpc.DialOption) grpc.DialOption that applies several dial options
+// as one.
+var JoinDialOptions any

@@ -9,7 +9,7 @@ package opentelemetry
 
 import (
 	"context"
-	"reflect"
+	"google.golang.org/grpc/internal"
 	"strconv"
 	"strings"
 
@@ -89,35 +89,10 @@ func ServerOption(o Options) grpc.ServerOption {
 	return grpc.StatsHandler(newServerMetricsHandler(o))
 }
 
-// joinDialOptions merges opts into one DialOption.
-//
-// The grpc package has no exported or internal way to combine dial options
-// yet, so this relies on every option here being built from the same
-// function type (what grpc.WithStatsHandler and the interceptor options
-// return): it builds a new value of that type that applies each of them in
-// turn. Should the types ever differ, only the last option (the stats
-// handler) is kept and a warning is logged.
+// joinDialOptions applies several dial options as one, through the joiner
+// the grpc package installs.
 func joinDialOptions(opts ...grpc.DialOption) grpc.DialOption {
-	t := reflect.TypeOf(opts[0])
-	ok := t.Kind() == reflect.Func && t.NumIn() == 1 && t.NumOut() == 0
-	for _, o := range opts[1:] {
-		ok = ok && reflect.TypeOf(o) == t
-	}
-	if !ok {
-		logger.Warning("cannot combine dial options; recording attempt metrics only")
-		return opts[len(opts)-1]
-	}
-	fns := make([]reflect.Value, len(opts))
-	for i, o := range opts {
-		fns[i] = reflect.ValueOf(o)
-	}
-	joined := reflect.MakeFunc(t, func(args []reflect.Value) []reflect.Value {
-		for _, fn := range fns {
-			fn.Call(args)
-		}
-		return nil
-	})
-	return joined.Interface().(grpc.DialOption)
+	return internal.JoinDialOptions.(func(...grpc.DialOption) grpc.DialOption)(opts...)
 }
 
 // The metric names of gRFC A66, client side.

@@ -2,7 +2,6 @@ package opentelemetry
 
 import (
 	"context"
-	"reflect"
 	"testing"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -10,7 +9,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	"go.opentelemetry.io/otel/trace"
 
-	"google.golang.org/grpc"
 	estats "google.golang.org/grpc/experimental/stats"
 	"google.golang.org/grpc/internal/leakcheck"
 	"google.golang.org/grpc/stats"
@@ -151,19 +149,5 @@ func TestGRPCTraceBinPropagator(t *testing.T) {
 		if trace.SpanContextFromContext(ctx).IsValid() {
 			t.Errorf("Extract(%x) produced a span context", bad)
 		}
-	}
-}
-
-func TestJoinDialOptionsFallback(t *testing.T) {
-	defer leakcheck.Check(t)
-	// Options of different types cannot be merged: the last one is kept.
-	last := grpc.WithUserAgent("x")
-	if got := joinDialOptions(grpc.EmptyDialOption{}, last); reflect.ValueOf(got).Pointer() != reflect.ValueOf(last).Pointer() {
-		t.Errorf("joinDialOptions of mixed types did not return the last option")
-	}
-	// Options of the function type are merged into one of that type.
-	joined := joinDialOptions(grpc.WithUserAgent("a"), grpc.WithAuthority("b"))
-	if reflect.TypeOf(joined) != reflect.TypeOf(last) {
-		t.Errorf("joined option has type %T", joined)
 	}
 }
