@@ -23,13 +23,13 @@ var errHedgeLost = status.Error(codes.Canceled, "grpc: hedged attempt not chosen
 
 // hedging reports whether this RPC hedges.
 func (cs *clientStream) hedging() bool {
-	return cs.mc.HedgingPolicy != nil && !cs.cc.dopts.disableRetry
+	return cs.hedgingPolicy != nil && !cs.cc.dopts.disableRetry
 }
 
 // sendToHedgesLocked runs a send op on every live attempt. An attempt whose
 // stream broke is dealt with by the race.
 func (cs *clientStream) sendToHedgesLocked(op func(*csAttempt) error) {
-	for _, a := range cs.retry.hedges {
+	for _, a := range cs.retry.hedge.attempts {
 		op(a)
 	}
 }
@@ -38,7 +38,7 @@ func (cs *clientStream) sendToHedgesLocked(op func(*csAttempt) error) {
 // called without cs.mu and returns with the RPC committed (or an error that
 // ends it).
 func (cs *clientStream) awaitHedgeWinner() error {
-	hp := cs.mc.HedgingPolicy
+	hp := cs.hedgingPolicy
 	done := make(chan *csAttempt, hp.MaxAttempts)
 	watch := func(a *csAttempt) {
 		go func() {
@@ -51,11 +51,11 @@ func (cs *clientStream) awaitHedgeWinner() error {
 		cs.mu.Unlock()
 		return nil
 	}
-	for _, a := range cs.retry.hedges {
+	for _, a := range cs.retry.hedge.attempts {
 		watch(a)
 	}
-	started := cs.retry.hedgesStarted
-	next := cs.retry.lastHedge.Add(hp.HedgingDelay)
+	started := cs.retry.hedge.started
+	next := cs.retry.hedge.last.Add(hp.HedgingDelay)
 	cs.mu.Unlock()
 
 	var lastFailed *csAttempt
@@ -105,7 +105,7 @@ func (cs *clientStream) awaitHedgeWinner() error {
 			}
 			timer.Reset(hp.HedgingDelay)
 		}
-		if len(cs.retry.hedges) == 0 {
+		if len(cs.retry.hedge.attempts) == 0 {
 			// Nothing left racing and no attempt may start: the last
 			// failure is the answer.
 			if lastFailed != nil {
@@ -123,10 +123,10 @@ func (cs *clientStream) awaitHedgeWinner() error {
 
 // startHedgeLocked starts one more attempt and replays the requests on it.
 func (cs *clientStream) startHedgeLocked() (*csAttempt, error) {
-	cs.retry.numRetries = cs.retry.hedgesStarted
+	cs.retry.numRetries = cs.retry.hedge.started
 	a := cs.startAttemptLocked()
-	cs.retry.hedgesStarted++
-	cs.retry.lastHedge = time.Now()
+	cs.retry.hedge.started++
+	cs.retry.hedge.last = time.Now()
 	if a.startErr != nil {
 		cs.finishAttemptLocked(a, a.startErr)
 		return nil, a.startErr
@@ -136,15 +136,15 @@ func (cs *clientStream) startHedgeLocked() (*csAttempt, error) {
 		cs.finishAttemptLocked(a, err)
 		return nil, err
 	}
-	cs.retry.hedges = append(cs.retry.hedges, a)
+	cs.retry.hedge.attempts = append(cs.retry.hedge.attempts, a)
 	return a, nil
 }
 
 // dropHedgeLocked ends a losing or failed attempt.
 func (cs *clientStream) dropHedgeLocked(a *csAttempt) {
-	for i, h := range cs.retry.hedges {
+	for i, h := range cs.retry.hedge.attempts {
 		if h == a {
-			cs.retry.hedges = append(cs.retry.hedges[:i], cs.retry.hedges[i+1:]...)
+			cs.retry.hedge.attempts = append(cs.retry.hedge.attempts[:i], cs.retry.hedge.attempts[i+1:]...)
 			break
 		}
 	}
@@ -157,12 +157,12 @@ func (cs *clientStream) dropHedgeLocked(a *csAttempt) {
 
 // winLocked commits the RPC to a and cancels every other attempt.
 func (cs *clientStream) winLocked(a *csAttempt) {
-	for _, h := range cs.retry.hedges {
+	for _, h := range cs.retry.hedge.attempts {
 		if h != a {
 			cs.finishAttemptLocked(h, errHedgeLost)
 		}
 	}
-	cs.retry.hedges = nil
+	cs.retry.hedge.attempts = nil
 	cs.attempt = a
 	cs.commitLocked()
 }

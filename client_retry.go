@@ -25,7 +25,7 @@ type csAttempt struct {
 	s    *transport.ClientStream
 	ac   *addrConn
 	done func(balancer.DoneInfo) // the picker's callback, if any
-	hdr  transport.CallHdr       // this attempt's headers; the transport keeps a pointer
+	hdr  *transport.CallHdr      // this attempt's headers; the transport keeps the pointer
 
 	// startErr is why the attempt never got a stream.
 	startErr error
@@ -67,11 +67,8 @@ type retryState struct {
 	numSincePushback int
 	throttler        *retryThrottler
 
-	// Hedging: the attempts racing, how many started, and when the last
-	// one did.
-	hedges        []*csAttempt
-	hedgesStarted int
-	lastHedge     time.Time
+	// hedge is the state of a hedged RPC, nil for the others.
+	hedge *hedgeState
 }
 
 func (r *retryState) init(cs *clientStream) {
@@ -80,11 +77,20 @@ func (r *retryState) init(cs *clientStream) {
 	r.throttler = cs.cc.retryThrottler.Load()
 }
 
+// hedgeState tracks a hedged RPC: the attempts racing, how many started,
+// and when the last one did.
+type hedgeState struct {
+	attempts []*csAttempt
+	started  int
+	last     time.Time
+}
+
 // begin starts the first attempt, retrying it while that is allowed.
 func (cs *clientStream) begin() error {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	if cs.hedging() {
+		cs.retry.hedge = &hedgeState{}
 		a, err := cs.startHedgeLocked()
 		if err != nil {
 			return err
@@ -111,11 +117,18 @@ func (cs *clientStream) begin() error {
 // startAttemptLocked picks a connection and opens a stream on it. Failures
 // are recorded in the attempt for the retry logic to judge.
 func (cs *clientStream) startAttemptLocked() *csAttempt {
-	a := &csAttempt{}
+	var a *csAttempt
 	if !cs.retry.usedInline {
-		// Most RPCs make one attempt: keep it inside the stream.
+		// Most RPCs make one attempt: keep it inside the stream, with
+		// the stream's own header template as its headers.
 		cs.retry.usedInline = true
 		a = &cs.retry.inlineAttempt
+		a.hdr = &cs.hdr
+	} else {
+		a = &csAttempt{hdr: new(transport.CallHdr)}
+		*a.hdr = cs.hdr
+		// The first attempt may have set these on the template.
+		a.hdr.Metadata, a.hdr.Host = nil, ""
 	}
 	if cs.statsOn() {
 		a.stats = cs.newAttemptStats(cs.retry.transparent)
@@ -137,8 +150,7 @@ func (cs *clientStream) startAttemptLocked() *csAttempt {
 		if sc, ok := res.SubConn.(*acBalancerWrapper); ok {
 			a.ac = sc.ac
 		}
-		a.hdr = cs.hdr
-		hdr := &a.hdr
+		hdr := a.hdr
 		md := cs.md
 		if a.stats != nil {
 			md = a.stats.md // TagRPC may have added some, e.g. a trace context
@@ -316,7 +328,7 @@ func (cs *clientStream) shouldRetryLocked(a *csAttempt, err error) (transparent 
 	if cs.cc.dopts.disableRetry {
 		return false, err
 	}
-	rp := cs.mc.RetryPolicy
+	rp := cs.retryPolicy
 	if rp == nil {
 		return false, err
 	}

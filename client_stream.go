@@ -3,6 +3,7 @@ package grpc
 import (
 	"context"
 	"errors"
+	internalserviceconfig "google.golang.org/grpc/internal/serviceconfig"
 	"io"
 	"sync"
 
@@ -45,11 +46,13 @@ type clientStream struct {
 	desc   *StreamDesc
 	method string
 	ci     *callInfo
-	mc     MethodConfig
-	opts   []CallOption
-	comp   encoding.Compressor
-	hdr    transport.CallHdr // the template of every attempt's headers
-	md     metadata.MD       // the caller's outgoing metadata
+	// The method config's retry and hedging policies (at most one is set).
+	retryPolicy   *internalserviceconfig.RetryPolicy
+	hedgingPolicy *internalserviceconfig.HedgingPolicy
+	opts          []CallOption
+	comp          encoding.Compressor
+	hdr           transport.CallHdr // the template of every attempt's headers
+	md            metadata.MD       // the caller's outgoing metadata
 
 	ctx       context.Context // the stream's context, with the peer once known
 	parent    context.Context // the caller's context (with the config's timeout)
@@ -149,18 +152,19 @@ func newStreamWith(ctx context.Context, desc *StreamDesc, cc *ClientConn, method
 		cancel = func() { cancelStream(); cancelTimeout() }
 	}
 	cs := &clientStream{
-		cc:     cc,
-		desc:   desc,
-		method: method,
-		ci:     ci,
-		mc:     mc,
-		opts:   opts,
-		comp:   comp,
-		md:     md,
-		ctx:    ctx,
-		parent: parent,
-		cancel: cancel,
-		fixed:  fixed,
+		cc:            cc,
+		desc:          desc,
+		method:        method,
+		ci:            ci,
+		retryPolicy:   mc.RetryPolicy,
+		hedgingPolicy: mc.HedgingPolicy,
+		opts:          opts,
+		comp:          comp,
+		md:            md,
+		ctx:           ctx,
+		parent:        parent,
+		cancel:        cancel,
+		fixed:         fixed,
 		hdr: transport.CallHdr{
 			Method:         method,
 			HoldHeaders:    desc == unaryStreamDesc, // invoke sends at once
