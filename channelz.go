@@ -22,10 +22,7 @@ type channelzDialOptions struct {
 // WithChannelzParentID makes the new ClientConn a nested channel of the
 // channel identified by c, rather than a top channel, in channelz.
 //
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// Experimental: grpc-go may change or remove this API.
 func WithChannelzParentID(c channelz.Identifier) DialOption {
 	return funcDialOption(func(o *dialOptions) { o.channelzParent = c })
 }

@@ -101,10 +101,7 @@ func StatsHandler(h stats.Handler) ServerOption {
 // for every new stream before creating it (see tap.ServerInHandle). Only
 // one may be set: a second one panics.
 //
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// Experimental: grpc-go may change or remove this API.
 func InTapHandle(h tap.ServerInHandle) ServerOption {
 	return funcServerOption(func(o *serverOptions) {
 		if o.inTapHandle != nil {

@@ -14,10 +14,7 @@
 // Importing this package installs the decoder for per-call reports, so that
 // DoneInfo.ServerLoad holds a *v3orcapb.OrcaLoadReport.
 //
-// # Experimental
-//
-// Notice: All APIs in this package are EXPERIMENTAL and may be changed or
-// removed in a later release.
+// Experimental: grpc-go may change or remove this API.
 package orca
 
 import (

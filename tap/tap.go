@@ -1,10 +1,7 @@
 // Package tap holds hooks that gRPC runs in its transport, before the rest
 // of the RPC machinery is involved.
 //
-// # Experimental
-//
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// Experimental: grpc-go may change or remove this API.
 package tap
 
 import (

@@ -4,10 +4,7 @@
 // is UDS, PrivacyAndIntegrity will be reported. If local credentials is not
 // used in local connections (local TCP or UDS), it will fail.
 //
-// # Experimental
-//
-// Notice: This package is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// Experimental: grpc-go may change or remove this API.
 package local
 
 import (
