@@ -1,6 +1,7 @@
 // Package opentelemetry records the per-call metrics of gRFC A66 (and the
 // metrics of the experimental/stats registry) for gRPC clients and servers
-// on the OpenTelemetry metrics API.
+// on the OpenTelemetry metrics API, and the spans of gRFC A72 on the
+// OpenTelemetry tracing API.
 //
 // Install it with DialOption on a ClientConn and ServerOption on a Server.
 // The metric names, units and attributes are described at
@@ -19,6 +20,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	experimental "google.golang.org/grpc/experimental/opentelemetry"
 	estats "google.golang.org/grpc/experimental/stats"
 	"google.golang.org/grpc/grpclog"
 	"google.golang.org/grpc/stats"
@@ -30,6 +32,9 @@ var logger = grpclog.Component("otel-plugin")
 type Options struct {
 	// MetricsOptions configure the metrics side.
 	MetricsOptions MetricsOptions
+	// TraceOptions configure the tracing side (gRFC A72): spans are
+	// recorded when its TracerProvider is set.
+	TraceOptions experimental.TraceOptions
 }
 
 // MetricsOptions configure which metrics get recorded, and where.
@@ -64,29 +69,53 @@ func (o *Options) metricsEnabled() bool {
 
 // DialOption returns the option that instruments a ClientConn: pass it to
 // grpc.NewClient. It records the client metrics of Options.MetricsOptions
-// (attempt and call metrics) with the configured MeterProvider; without a
-// MeterProvider it changes nothing.
+// (attempt and call metrics) with the configured MeterProvider, and the
+// call and attempt spans of Options.TraceOptions with the configured
+// TracerProvider; with neither it changes nothing.
 func DialOption(o Options) grpc.DialOption {
-	if !o.metricsEnabled() {
+	var opts []grpc.DialOption
+	if o.metricsEnabled() {
+		h := newClientMetricsHandler(o)
+		opts = append(opts,
+			grpc.WithChainUnaryInterceptor(h.unaryInterceptor),
+			grpc.WithChainStreamInterceptor(h.streamInterceptor),
+			grpc.WithStatsHandler(h),
+		)
+	}
+	if o.tracingEnabled() {
+		h := newClientTracingHandler(o)
+		opts = append(opts,
+			grpc.WithChainUnaryInterceptor(h.unaryInterceptor),
+			grpc.WithChainStreamInterceptor(h.streamInterceptor),
+			grpc.WithStatsHandler(h),
+		)
+	}
+	if len(opts) == 0 {
 		return grpc.EmptyDialOption{}
 	}
-	h := newClientMetricsHandler(o)
-	return joinDialOptions(
-		grpc.WithChainUnaryInterceptor(h.unaryInterceptor),
-		grpc.WithChainStreamInterceptor(h.streamInterceptor),
-		grpc.WithStatsHandler(h),
-	)
+	return joinDialOptions(opts...)
 }
 
 // ServerOption returns the option that instruments a Server: pass it to
 // grpc.NewServer. It records the server call metrics of
-// Options.MetricsOptions with the configured MeterProvider; without a
-// MeterProvider it changes nothing.
+// Options.MetricsOptions with the configured MeterProvider, and the server
+// spans of Options.TraceOptions with the configured TracerProvider; with
+// neither it changes nothing.
 func ServerOption(o Options) grpc.ServerOption {
-	if !o.metricsEnabled() {
-		return grpc.EmptyServerOption{}
+	var opts []grpc.ServerOption
+	if o.metricsEnabled() {
+		opts = append(opts, grpc.StatsHandler(newServerMetricsHandler(o)))
 	}
-	return grpc.StatsHandler(newServerMetricsHandler(o))
+	if o.tracingEnabled() {
+		opts = append(opts, grpc.StatsHandler(newServerTracingHandler(o)))
+	}
+	switch len(opts) {
+	case 0:
+		return grpc.EmptyServerOption{}
+	case 1:
+		return opts[0]
+	}
+	return internal.JoinServerOptions.(func(...grpc.ServerOption) grpc.ServerOption)(opts...)
 }
 
 // joinDialOptions applies several dial options as one, through the joiner
