@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"google.golang.org/grpc/balancer"
+	"google.golang.org/grpc/balancer/base"
 	"google.golang.org/grpc/balancer/pickfirst"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
@@ -88,9 +89,8 @@ func (cc *ClientConn) updateResolverState(rw *ccResolverWrapper, s resolver.Stat
 	var badConfig error
 	switch {
 	case s.ServiceConfig == nil || cc.dopts.disableServiceConfig:
-		if firstReport || cc.dopts.disableServiceConfig || s.ServiceConfig == nil {
-			cc.applyServiceConfigLocked(cc.dopts.defaultServiceConfig)
-		}
+		// No config from the resolver (or ignored): the default applies.
+		cc.applyServiceConfigLocked(cc.dopts.defaultServiceConfig)
 	case s.ServiceConfig.Err != nil:
 		// A bad config keeps the one in force; with none yet, the default
 		// applies, and without a default the channel fails.
@@ -115,7 +115,7 @@ func (cc *ClientConn) updateResolverState(rw *ccResolverWrapper, s resolver.Stat
 		cc.markResolvedLocked()
 		err := status.Errorf(codes.Unavailable, "error parsing service config: %v", badConfig)
 		cc.state = connectivity.TransientFailure
-		cc.picker = errPicker{err: err}
+		cc.picker = base.NewErrPicker(err)
 		cc.notifyLocked()
 		cc.mu.Unlock()
 		return balancer.ErrBadResolverState
@@ -239,13 +239,6 @@ func (cc *ClientConn) resolveNow(o resolver.ResolveNowOptions) {
 	if r != nil {
 		go r.resolveNow(o)
 	}
-}
-
-// errPicker fails every pick with err.
-type errPicker struct{ err error }
-
-func (p errPicker) Pick(balancer.PickInfo) (balancer.PickResult, error) {
-	return balancer.PickResult{}, p.err
 }
 
 // pick chooses the transport for one RPC attempt through the LB policy's

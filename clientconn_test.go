@@ -3,6 +3,7 @@ package grpc
 import (
 	"context"
 	"google.golang.org/grpc/balancer"
+	"google.golang.org/grpc/balancer/base"
 	"strings"
 	"testing"
 	"time"
@@ -266,7 +267,7 @@ func TestPickerErrors(t *testing.T) {
 	cc.mu.Unlock()
 	cc.updatePicker(balancer.State{
 		ConnectivityState: connectivity.TransientFailure,
-		Picker:            errPicker{err: connectionError{desc: "transport: Error while dialing: boom"}},
+		Picker:            base.NewErrPicker(connectionError{desc: "transport: Error while dialing: boom"}),
 	})
 	if s := cc.GetState(); s != connectivity.TransientFailure {
 		t.Fatalf("state %v, want TRANSIENT_FAILURE", s)
@@ -283,11 +284,11 @@ func TestPickerErrors(t *testing.T) {
 	}
 	// A status from the picker ends even a wait-for-ready RPC, except for
 	// codes the control plane may not produce.
-	cc.updatePicker(balancer.State{ConnectivityState: connectivity.Ready, Picker: errPicker{err: status.Error(codes.ResourceExhausted, "dropped")}})
+	cc.updatePicker(balancer.State{ConnectivityState: connectivity.Ready, Picker: base.NewErrPicker(status.Error(codes.ResourceExhausted, "dropped"))})
 	if _, _, err = cc.pick(context.Background(), false, "/s/m"); status.Code(err) != codes.ResourceExhausted {
 		t.Fatalf("dropping pick: %v", err)
 	}
-	cc.updatePicker(balancer.State{ConnectivityState: connectivity.Ready, Picker: errPicker{err: status.Error(codes.NotFound, "nope")}})
+	cc.updatePicker(balancer.State{ConnectivityState: connectivity.Ready, Picker: base.NewErrPicker(status.Error(codes.NotFound, "nope"))})
 	if _, _, err = cc.pick(context.Background(), false, "/s/m"); status.Code(err) != codes.Internal {
 		t.Fatalf("pick with a restricted code: %v", err)
 	}
