@@ -1,8 +1,11 @@
 package transport
 
 import (
+	"errors"
 	"io"
+	"os"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc/mem"
 )
@@ -136,6 +139,38 @@ type bufReader struct {
 
 	// beforeBlock, if set, runs before each read from r, which may block.
 	beforeBlock func()
+
+	// boundary says no byte was read since the caller marked a frame
+	// boundary: only there may an interrupted read (readTurn.interrupt)
+	// give up, with errInterrupted; elsewhere it is resumed.
+	boundary bool
+	// interruptible says read deadlines only ever come from
+	// readTurn.interrupt (set by the client on plain sockets).
+	interruptible bool
+}
+
+// buffered returns how many bytes can be read without blocking.
+func (b *bufReader) buffered() int { return b.hi - b.lo }
+
+// frameBuffered reports whether a whole HTTP/2 frame is buffered, so that
+// it can be read without blocking.
+func (b *bufReader) frameBuffered() bool {
+	n := b.hi - b.lo
+	if n < frameHeaderLen {
+		return false
+	}
+	h := b.cur[b.lo:]
+	return n >= frameHeaderLen+int(h[0])<<16|int(h[1])<<8|int(h[2])
+}
+
+// interrupted reports whether err comes from readTurn.interrupt, clearing
+// the read deadline that caused it.
+func (b *bufReader) interrupted(err error) bool {
+	if !b.interruptible || !errors.Is(err, os.ErrDeadlineExceeded) {
+		return false
+	}
+	b.ready.nc.SetReadDeadline(time.Time{})
+	return true
 }
 
 func newBufReader(r io.Reader, size int, pool mem.BufferPool) *bufReader {
@@ -156,9 +191,13 @@ func (b *bufReader) Read(p []byte) (int, error) {
 			b.beforeBlock()
 		}
 		if len(p) >= b.size {
-			// Big read, empty buffer: read straight into p.
+			// Big read, empty buffer: read straight into p. Never at a
+			// frame boundary: a frame header is small.
 			b.release()
 			n, err := b.r.Read(p)
+			for n <= 0 && b.interrupted(err) {
+				n, err = b.r.Read(p)
+			}
 			if n < 0 {
 				n = 0
 			}
@@ -175,6 +214,7 @@ func (b *bufReader) Read(p []byte) (int, error) {
 	}
 	n := copy(p, b.cur[b.lo:b.hi])
 	b.lo += n
+	b.boundary = false
 	return n, nil
 }
 
@@ -200,6 +240,13 @@ func (b *bufReader) fill() {
 			// Wait for data holding no buffer; the small one is taken
 			// from the pool once there is something to read into it.
 			n, err := b.ready.read()
+			for n == 0 && b.interrupted(err) {
+				if b.boundary {
+					b.err = errInterrupted
+					return
+				}
+				n, err = b.ready.read()
+			}
 			b.hi = n
 			b.err = err
 			if n == 0 && err == nil {
@@ -216,6 +263,14 @@ func (b *bufReader) fill() {
 		n, err := b.r.Read(b.cur)
 		if n < 0 {
 			n = 0
+		}
+		if n == 0 && b.interrupted(err) {
+			if b.boundary {
+				b.err = errInterrupted
+				return
+			}
+			i--
+			continue
 		}
 		b.hi = n
 		if err != nil {

@@ -9,43 +9,85 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-// reader is the client's single frame-reading goroutine.
+// reader is the client's frame-reading goroutine. It reads whenever it
+// holds the read turn, which it gives to stream goroutines that read for
+// themselves (readturn.go), and exits once the connection is closed.
 func (t *ClientTransport) reader() {
 	defer close(t.readerDone)
-	defer t.wakeDeferred()
 	for {
-		f, hb, df, err := t.readFrame()
-		if err != nil {
-			if se, ok := err.(http2.StreamError); ok {
-				t.resetStream(se.StreamID, se.Code, status.New(codes.Internal, "transport: "+se.Error()))
-				continue
-			}
-			if ce := frameConnError(err); ce != nil {
-				t.connError(ce)
+		if !t.turn.take(nil) {
+			if !t.turn.sleep(t.done) {
 				return
 			}
-			t.close(ConnectionError{Desc: "error reading from server: " + err.Error()})
-			return
+			continue
 		}
-		t.activity.Store(true)
-		switch {
-		case df != nil:
-			err = t.onData(df)
-		case hb != nil:
-			err = t.onHeaders(hb)
-			t.hr.release() // the handler copied what it keeps
-		default:
-			err = t.handleFrame(f)
-		}
-		if err != nil {
-			if se, ok := err.(http2.StreamError); ok {
-				t.resetStream(se.StreamID, se.Code, status.New(rstCodeToGRPC(se.Code), "transport: "+se.Error()))
-				continue
-			}
-			t.connError(err)
+		if !t.readAsReader() {
 			return
 		}
 	}
+}
+
+// readAsReader reads frames as the reader goroutine until it gives the turn up
+// (true) or the connection fails (false). It gives the turn up when it is
+// about to block on the socket having just delivered to waiting streams,
+// none of which still waits: the goroutine it woke is likely to be back
+// for more soon, and is then better off reading itself.
+func (t *ClientTransport) readAsReader() bool {
+	rt := &t.turn
+	for {
+		if t.br.buffered() == 0 {
+			t.wakeDeferred()
+			if rt.enabled && rt.engaged && !rt.waiting() {
+				rt.engaged = false
+				t.releaseTurn()
+				return true
+			}
+			rt.engaged = false
+		}
+		if t.readStep() == stepClosed {
+			t.releaseTurn()
+			return false
+		}
+	}
+}
+
+// readStep reads and handles one frame; the caller holds the read turn.
+func (t *ClientTransport) readStep() stepResult {
+	f, hb, df, err := t.readFrame()
+	if err != nil {
+		if err == errInterrupted {
+			return stepInterrupted
+		}
+		if se, ok := err.(http2.StreamError); ok {
+			t.resetStream(se.StreamID, se.Code, status.New(codes.Internal, "transport: "+se.Error()))
+			return stepOK
+		}
+		if ce := frameConnError(err); ce != nil {
+			t.connError(ce)
+			return stepClosed
+		}
+		t.close(ConnectionError{Desc: "error reading from server: " + err.Error()})
+		return stepClosed
+	}
+	t.activity.Store(true)
+	switch {
+	case df != nil:
+		err = t.onData(df)
+	case hb != nil:
+		err = t.onHeaders(hb)
+		t.hr.release() // the handler copied what it keeps
+	default:
+		err = t.handleFrame(f)
+	}
+	if err != nil {
+		if se, ok := err.(http2.StreamError); ok {
+			t.resetStream(se.StreamID, se.Code, status.New(rstCodeToGRPC(se.Code), "transport: "+se.Error()))
+			return stepOK
+		}
+		t.connError(err)
+		return stepClosed
+	}
+	return stepOK
 }
 
 // connError answers a peer's protocol violation with GOAWAY and closes.
@@ -125,6 +167,7 @@ func (t *ClientTransport) onHeaders(f *headerBlock) error {
 	if s == nil {
 		return nil // locally finished; late headers are expected
 	}
+	t.turn.engaged = true
 	s.bytesReceived.Store(true)
 	end := f.StreamEnded()
 	if f.Truncated {
@@ -184,6 +227,7 @@ func (t *ClientTransport) onData(f *inData) error {
 		}
 		return t.dataFrame(f, nil)
 	}
+	t.turn.engaged = true
 	s.bytesReceived.Store(true)
 	if err := t.dataFrame(f, &s.stream); err != nil {
 		return err

@@ -38,6 +38,7 @@ type ClientStream struct {
 func (s *ClientStream) onCtxDone() {
 	st := status.FromContextError(s.ctx.Err())
 	s.ct.finish(s, st, st.Err(), true, true, http2.ErrCodeCancel)
+	s.ct.turn.interrupt(&s.stream)
 }
 
 // Write sends hdr and data as DATA frames, setting END_STREAM when last is
@@ -99,14 +100,8 @@ func (s *ClientStream) ReadFull(p []byte) error { return s.readFull(p) }
 // the response headers arrive or the stream ends, and returns the error
 // Header would.
 func (s *ClientStream) WaitHeader() error {
-	select {
-	case <-s.headerCh:
-	default:
-		select {
-		case <-s.headerCh:
-		case <-s.ctxDone:
-			return s.ctxErr()
-		}
+	if err := s.awaitHeader(); err != nil {
+		return err
 	}
 	if s.header != nil || s.trailersOnly {
 		return nil
@@ -120,14 +115,8 @@ func (s *ClientStream) WaitHeader() error {
 
 // Header blocks until the response headers arrive, or the stream ends.
 func (s *ClientStream) Header() (metadata.MD, error) {
-	select {
-	case <-s.headerCh:
-	default:
-		select {
-		case <-s.headerCh:
-		case <-s.ctxDone:
-			return nil, s.ctxErr()
-		}
+	if err := s.awaitHeader(); err != nil {
+		return nil, err
 	}
 	if s.header != nil {
 		return s.header.Copy(), nil
@@ -140,6 +129,23 @@ func (s *ClientStream) Header() (metadata.MD, error) {
 		return nil, st.Err()
 	}
 	return nil, nil
+}
+
+// awaitHeader blocks until headerCh is closed (headers arrived or the
+// stream ended) or the stream's context is done.
+func (s *ClientStream) awaitHeader() error {
+	if isClosed(s.headerCh) {
+		return nil
+	}
+	if s.c.beforeWait(&s.stream, s.headerCh) {
+		defer s.c.afterWait(s.headerCh)
+	}
+	select {
+	case <-s.headerCh:
+		return nil
+	case <-s.ctxDone:
+		return s.ctxErr()
+	}
 }
 
 // TrailersOnly reports whether the response was a single HEADERS frame
@@ -193,6 +199,7 @@ func (s *ClientStream) Close(err error) {
 		st = status.Convert(err)
 	}
 	s.ct.finish(s, st, st.Err(), true, true, http2.ErrCodeCancel)
+	s.ct.turn.interrupt(&s.stream)
 }
 
 // BytesReceived reports whether any HEADERS or DATA arrived for the stream.

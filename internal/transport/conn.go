@@ -43,6 +43,11 @@ type h2conn struct {
 	data     inData // the DATA frame being handled
 	wakeHook func() // side-specific deferred work (server: new streams)
 
+	// turn says who reads frames (readturn.go); step reads and handles
+	// one frame as the holder (client only).
+	turn readTurn
+	step func() stepResult
+
 	settingsHook func()      // side-specific reaction to new peer SETTINGS
 	closeHook    func(error) // closes the owning transport after a write failure
 
@@ -133,6 +138,7 @@ func (c *h2conn) readFrame() (f http2.Frame, hb *headerBlock, df *inData, err er
 	// provoking RST_STREAM) but never reads would otherwise grow the
 	// answer queue without bound: stop reading until it drains.
 	c.w.waitCtrlRoom(c.done)
+	c.br.boundary = true
 	fh, err := c.fr.ReadFrameHeader()
 	if err != nil {
 		return nil, nil, nil, err

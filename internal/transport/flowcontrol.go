@@ -58,13 +58,21 @@ func (c *h2conn) acquireQuota(s *stream, want int) (int, error) {
 			ch = c.quotaCh
 		}
 		c.mu.Unlock()
+		parked := c.beforeWait(s, ch)
+		var err error
 		select {
 		case <-ch:
 		case <-s.done:
 		case <-s.ctxDone:
-			return 0, s.ctxErr()
+			err = s.ctxErr()
 		case <-c.done:
-			return 0, c.closeStatus().Err()
+			err = c.closeStatus().Err()
+		}
+		if parked {
+			c.afterWait(ch)
+		}
+		if err != nil {
+			return 0, err
 		}
 	}
 }

@@ -218,12 +218,16 @@ func (s *stream) wait(n int) error {
 		if inc > 0 {
 			s.c.writeWindowUpdate(s.id, inc)
 		}
+		parked := s.c.beforeWait(s, ch)
 		select {
 		case <-ch:
 		case <-s.ctxDone:
 			// Data may have arrived just before the cancellation (the
 			// reader wakes readers only after a batch of frames): deliver
 			// it before reporting the end.
+			if parked {
+				s.c.afterWait(ch)
+			}
 			s.rmu.Lock()
 			if s.buffered >= n {
 				return nil // with rmu held, as on success
@@ -232,6 +236,9 @@ func (s *stream) wait(n int) error {
 			return s.ctxErr()
 		case <-s.c.done:
 			// The closer fails every stream; take its error from rerr.
+		}
+		if parked {
+			s.c.afterWait(ch)
 		}
 		s.rmu.Lock()
 	}
