@@ -15,13 +15,12 @@ import (
 func (t *ClientTransport) reader() {
 	defer close(t.readerDone)
 	for {
-		if !t.turn.take(nil) {
-			if !t.turn.sleep(t.done) {
-				return
-			}
-			continue
+		if t.turn.take(nil) && !t.readAsReader() {
+			return
 		}
-		if !t.readAsReader() {
+		// The turn is someone else's, or was just given up: wait until
+		// asked to take it.
+		if !t.turn.sleep(t.done) {
 			return
 		}
 	}

@@ -72,6 +72,15 @@ func (s *testServer) serve() {
 
 func (s *testServer) addr() string { return s.lis.Addr().String() }
 
+// stopTransports closes the server side of every connection so far.
+func (s *testServer) stopTransports() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range s.sts {
+		st.Close(errors.New("test server closed the connection"))
+	}
+}
+
 func (s *testServer) stop() {
 	s.lis.Close()
 	s.mu.Lock()

@@ -36,8 +36,9 @@ import (
 // server never lends its turn: its reader must see new streams at once.
 
 // vacancyGrace is how long a free turn waits for a stream goroutine before
-// the reader goroutine takes it back.
-const vacancyGrace = time.Millisecond
+// the reader goroutine takes it back (a variable for tests). Timers shorter
+// than a millisecond fire late on an idle process anyway.
+var vacancyGrace = time.Millisecond
 
 // stepResult says how reading one frame went.
 type stepResult uint8
@@ -66,7 +67,8 @@ type readTurn struct {
 	mu      sync.Mutex
 	waits   []parkedWait
 	wake    chan struct{} // capacity 1: asks the reader goroutine to take the turn
-	vacancy *time.Timer   // fires vacancyGrace after the turn was left free
+	vacancy *time.Timer   // fires grace after the turn was left free
+	grace   time.Duration
 }
 
 // parkedWait is what a parked goroutine waits for: ch or done closing.
@@ -78,7 +80,8 @@ func (rt *readTurn) init(enabled bool) {
 	rt.enabled = enabled
 	if enabled {
 		rt.wake = make(chan struct{}, 1)
-		rt.vacancy = time.NewTimer(vacancyGrace)
+		rt.grace = vacancyGrace
+		rt.vacancy = time.NewTimer(rt.grace)
 		rt.vacancy.Stop()
 	}
 }
@@ -191,7 +194,7 @@ func (c *h2conn) releaseTurn() {
 	if buffered || rt.waiting() {
 		rt.signal()
 	} else {
-		rt.vacancy.Reset(vacancyGrace)
+		rt.vacancy.Reset(rt.grace)
 	}
 }
 
