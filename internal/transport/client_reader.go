@@ -29,14 +29,15 @@ func (t *ClientTransport) reader() {
 // readAsReader reads frames as the reader goroutine until it gives the turn up
 // (true) or the connection fails (false). It gives the turn up when it is
 // about to block on the socket having just delivered to waiting streams,
-// none of which still waits: the goroutine it woke is likely to be back
-// for more soon, and is then better off reading itself.
+// none of which still waits, on a quiet connection: the goroutine it woke
+// is likely to be back for more soon, and is then better off reading
+// itself.
 func (t *ClientTransport) readAsReader() bool {
 	rt := &t.turn
 	for {
 		if t.br.buffered() == 0 {
 			t.wakeDeferred()
-			if rt.enabled && rt.engaged && !rt.waiting() {
+			if rt.enabled && rt.engaged && !rt.waiting() && t.quiet() {
 				rt.engaged = false
 				t.releaseTurn()
 				return true

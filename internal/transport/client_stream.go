@@ -137,7 +137,7 @@ func (s *ClientStream) awaitHeader() error {
 	if isClosed(s.headerCh) {
 		return nil
 	}
-	if s.c.beforeWait(&s.stream, s.headerCh) {
+	if s.c.beforeWait(&s.stream, s.headerCh, s.replyDue.Load()) {
 		defer s.c.afterWait(s.headerCh)
 	}
 	select {

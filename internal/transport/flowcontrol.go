@@ -58,7 +58,7 @@ func (c *h2conn) acquireQuota(s *stream, want int) (int, error) {
 			ch = c.quotaCh
 		}
 		c.mu.Unlock()
-		parked := c.beforeWait(s, ch)
+		parked := c.beforeWait(s, ch, true)
 		var err error
 		select {
 		case <-ch:

@@ -145,10 +145,20 @@ func (rt *readTurn) unpark(ch <-chan struct{}) {
 	rt.mu.Unlock()
 }
 
-// waiting reports whether a parked goroutine is still waiting for frames.
+// waitScanLimit is how many parked goroutines waiting looks at. Beyond
+// it, some are surely still waiting (a wrong answer costs only a wake-up
+// of the reader goroutine), and scanning would cost the busy connections
+// more than it saves.
+const waitScanLimit = 4
+
+// waiting reports whether a parked goroutine may still be waiting for
+// frames: never false while one is.
 func (rt *readTurn) waiting() bool {
-	if rt.parked.Load() == 0 {
+	switch n := rt.parked.Load(); {
+	case n == 0:
 		return false
+	case n > waitScanLimit:
+		return true
 	}
 	rt.mu.Lock()
 	defer rt.mu.Unlock()
@@ -209,21 +219,27 @@ func (c *h2conn) wakePending(ch <-chan struct{}) bool {
 }
 
 // beforeWait is called by the goroutine of stream s before it blocks
-// until ch or s.done is closed. If the turn is free it reads frames
-// itself until then (or until the connection fails) and returns false;
-// the caller's wait then ends at once. Otherwise it parks the caller and
-// returns true: the caller must call afterWait(ch) when its wait ends.
-func (c *h2conn) beforeWait(s *stream, ch <-chan struct{}) bool {
+// until ch or s.done is closed. If mayRead and the turn is free, it reads
+// frames itself until then (or until the connection fails) and returns
+// false; the caller's wait then ends at once. Otherwise it parks the
+// caller, making sure some goroutine reads, and returns true: the caller
+// must call afterWait(ch) when its wait ends.
+func (c *h2conn) beforeWait(s *stream, ch <-chan struct{}, mayRead bool) bool {
 	rt := &c.turn
 	if !rt.enabled {
 		return false
 	}
+	mayRead = mayRead && c.quiet()
 	for {
-		if rt.take(s) {
+		if mayRead && rt.take(s) {
 			c.readFor(s, ch)
 			return false
 		}
 		if rt.park(ch, s.done) {
+			return true
+		}
+		if !mayRead {
+			rt.signal()
 			return true
 		}
 		rt.unpark(ch)
@@ -247,6 +263,17 @@ func (c *h2conn) readFor(s *stream, ch <-chan struct{}) {
 		}
 	}
 	c.releaseTurn()
+}
+
+// quiet reports whether at most one stream is open: only then do stream
+// goroutines read for themselves. With several streams at work the reader
+// goroutine reads for all of them at once, ahead of their requests, and
+// one wake-up often serves several.
+func (c *h2conn) quiet() bool {
+	c.mu.Lock()
+	n := len(c.streams)
+	c.mu.Unlock()
+	return n <= 1
 }
 
 // afterWait ends a wait that beforeWait parked.

@@ -46,6 +46,13 @@ type stream struct {
 	// nanoseconds since procStart). See streamingMode.
 	readSinceWrite atomic.Bool
 	lastWrite      atomic.Int64
+
+	// replyDue says the application wrote since its last read, so its
+	// next read probably waits for the peer's reply; such a wait may take
+	// the read turn (readturn.go). Consecutive reads of a stream of
+	// messages leave the reading to the reader goroutine, which then
+	// reads ahead while the application handles what it got.
+	replyDue atomic.Bool
 }
 
 // streamGap is the longest pause between two writes of a stream for them
@@ -163,7 +170,7 @@ func (s *stream) read(n int) (mem.BufferSlice, error) {
 	if n <= 0 {
 		return nil, nil
 	}
-	if err := s.wait(n); err != nil {
+	if err := s.wait(n, s.takeReplyDue()); err != nil {
 		return nil, err
 	}
 	out := s.take(n)
@@ -177,7 +184,7 @@ func (s *stream) readFull(p []byte) error {
 	if len(p) == 0 {
 		return nil
 	}
-	if err := s.wait(len(p)); err != nil {
+	if err := s.wait(len(p), s.takeReplyDue()); err != nil {
 		return err
 	}
 	s.copyOut(p)
@@ -193,9 +200,15 @@ func (s *stream) noteRead() {
 	}
 }
 
+// takeReplyDue reports and clears replyDue.
+func (s *stream) takeReplyDue() bool {
+	return s.replyDue.Load() && s.replyDue.Swap(false)
+}
+
 // wait blocks until n bytes are queued and returns with rmu held, or
-// returns the error that ends the stream (without rmu).
-func (s *stream) wait(n int) error {
+// returns the error that ends the stream (without rmu). With mayRead the
+// caller may read frames itself while it waits (readturn.go).
+func (s *stream) wait(n int, mayRead bool) error {
 	s.rmu.Lock()
 	for s.buffered < n {
 		if err := s.rerr; err != nil {
@@ -218,7 +231,7 @@ func (s *stream) wait(n int) error {
 		if inc > 0 {
 			s.c.writeWindowUpdate(s.id, inc)
 		}
-		parked := s.c.beforeWait(s, ch)
+		parked := s.c.beforeWait(s, ch, mayRead)
 		select {
 		case <-ch:
 		case <-s.ctxDone:
@@ -337,6 +350,9 @@ func (s *stream) copyOut(dst []byte) {
 // the first DATA frame if quota is at hand, so a response costs one flush.
 // mode says how the last frames are flushed (see flushMode).
 func (s *stream) write(hf []hpack.HeaderField, hdr []byte, data mem.BufferSlice, end bool, mode flushMode) error {
+	if !s.replyDue.Load() {
+		s.replyDue.Store(true)
+	}
 	var cur dataCursor
 	cur.reset(hdr, data)
 	c := s.c
