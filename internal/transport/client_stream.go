@@ -22,8 +22,8 @@ type ClientStream struct {
 	st         *status.Status
 
 	// Written by the reader before headerCh/done are closed.
-	header       metadata.MD
-	trailer      metadata.MD
+	header       mdPairs
+	trailer      mdPairs
 	recvCompress string
 	trailersOnly bool
 	gotHeader    bool // reader only
@@ -103,7 +103,7 @@ func (s *ClientStream) WaitHeader() error {
 	if err := s.awaitHeader(); err != nil {
 		return err
 	}
-	if s.header != nil || s.trailersOnly {
+	if s.header.ok || s.trailersOnly {
 		return nil
 	}
 	<-s.done
@@ -118,11 +118,11 @@ func (s *ClientStream) Header() (metadata.MD, error) {
 	if err := s.awaitHeader(); err != nil {
 		return nil, err
 	}
-	if s.header != nil {
-		return s.header.Copy(), nil
+	if s.header.ok {
+		return s.header.md(), nil
 	}
 	if s.trailersOnly {
-		return s.trailer.Copy(), nil
+		return s.trailer.md(), nil
 	}
 	<-s.done // headerCh closed without headers: the stream is finishing
 	if st := s.Status(); st != nil && st.Code() != codes.OK {
@@ -174,7 +174,7 @@ func (s *ClientStream) RecvCompress() string {
 func (s *ClientStream) Trailer() metadata.MD {
 	select {
 	case <-s.done:
-		return s.trailer.Copy()
+		return s.trailer.md()
 	default:
 		return nil
 	}

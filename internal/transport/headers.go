@@ -108,6 +108,10 @@ type request struct {
 
 // mdBuilder fills a metadata map whose single-valued keys share one
 // backing array, so a header block costs two allocations, not one per key.
+// mapGroupSize is the most entries a map made with that size hint holds
+// in a single group (Go's maps allocate far more for larger hints).
+const mapGroupSize = 8
+
 type mdBuilder struct {
 	md   metadata.MD
 	vals []string
@@ -135,7 +139,10 @@ func (b *mdBuilder) add(k, v string) {
 }
 
 func parseRequest(fields []hpack.HeaderField, r *request) {
-	mb := mdBuilder{n: len(fields)}
+	// Pseudo-headers, te and grpc-timeout are not kept: a typical request
+	// keeps fewer keys than it has fields, and a map sized for at most
+	// mapGroupSize keys is one small allocation.
+	mb := mdBuilder{n: min(len(fields), mapGroupSize)}
 	defer func() {
 		if mb.md == nil {
 			mb.md = metadata.MD{}
@@ -202,24 +209,36 @@ func parseRequest(fields []hpack.HeaderField, r *request) {
 
 // response is a parsed server response header block (headers or trailers).
 type response struct {
-	mb           mdBuilder
-	md           metadata.MD
+	md           mdPairs
 	recvCompress string
 }
 
 func (r *response) add(k, v string) {
-	if r.mb.n == 0 {
-		r.mb.n = 2
+	r.md.kv = append(r.md.kv, k, v)
+}
+
+// mdPairs is received metadata kept as key, value, key, value...: most
+// calls never look at response metadata, so its map is made only when
+// asked for. The zero value means "none received".
+type mdPairs struct {
+	kv []string
+	ok bool // a header block was received (possibly with no metadata)
+}
+
+// md returns the metadata as a new map (empty if none was received).
+func (p *mdPairs) md() metadata.MD {
+	md := make(metadata.MD, min(len(p.kv)/2, mapGroupSize))
+	for i := 0; i+1 < len(p.kv); i += 2 {
+		md[p.kv[i]] = append(md[p.kv[i]], p.kv[i+1])
 	}
-	r.mb.add(k, v)
-	r.md = r.mb.md
+	return md
 }
 
 // parseResponse interprets a response header block. initial is true for the
 // first block of the stream; end is its END_STREAM flag. The returned
 // status is set when the block carries (or implies) the final status.
 func parseResponse(fields []hpack.HeaderField, initial, end bool) (*response, *status.Status, bool) {
-	r := &response{}
+	r := &response{md: mdPairs{ok: true}}
 	var (
 		isGRPC         = !initial
 		contentTypeErr = "malformed header: missing HTTP content-type"

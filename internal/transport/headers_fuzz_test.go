@@ -117,7 +117,7 @@ func FuzzParseResponse(f *testing.F) {
 			t.Fatalf("status %v from a non-final block", st)
 		}
 		if r != nil {
-			for k := range r.md {
+			for k := range r.md.md() {
 				if k == "grpc-status" || k == "grpc-message" || k == ":status" {
 					t.Fatalf("reserved field %q surfaced as metadata", k)
 				}

@@ -61,10 +61,10 @@ func (s *ClientStream) ReceivedHeader() (md metadata.MD, wireLen int, ok bool) {
 	default:
 		return nil, 0, false
 	}
-	if s.header == nil || s.trailersOnly {
+	if !s.header.ok || s.trailersOnly {
 		return nil, 0, false
 	}
-	return s.header, int(s.wire.hdr), true
+	return s.header.md(), int(s.wire.hdr), true
 }
 
 // ReceivedTrailer reports, without blocking, whether the stream ended with

@@ -224,14 +224,12 @@ func TestMetricsEndToEnd(t *testing.T) {
 	var got map[string]metricdata.Metrics
 	for deadline := time.Now().Add(5 * time.Second); ; {
 		got = e.collect(t)
-		if m, ok := got[opentelemetry.ServerCallDurationMetricName]; ok {
-			var n uint64
-			for _, p := range m.Data.(metricdata.Histogram[float64]).DataPoints {
-				n += p.Count
-			}
-			if n == okCalls+3 {
-				break
-			}
+		// The server records a call's metrics after its status is on the
+		// wire, so the client may be done first: wait for all of them.
+		if pointCount[float64](got, opentelemetry.ServerCallDurationMetricName) == okCalls+3 &&
+			pointCount[int64](got, opentelemetry.ServerCallSentCompressedTotalMessageSizeMetricName) == okCalls+3 &&
+			pointCount[int64](got, opentelemetry.ServerCallRcvdCompressedTotalMessageSizeMetricName) == okCalls+3 {
+			break
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("server did not record all calls: %v", got[opentelemetry.ServerCallDurationMetricName])
@@ -399,4 +397,21 @@ func TestNoMeterProvider(t *testing.T) {
 	if _, ok := opentelemetry.ServerOption(opentelemetry.Options{}).(grpc.EmptyServerOption); !ok {
 		t.Error("ServerOption without MeterProvider is not empty")
 	}
+}
+
+// pointCount returns how many values the histogram metric name recorded.
+func pointCount[N int64 | float64](got map[string]metricdata.Metrics, name string) uint64 {
+	m, ok := got[name]
+	if !ok {
+		return 0
+	}
+	h, ok := m.Data.(metricdata.Histogram[N])
+	if !ok {
+		return 0
+	}
+	var n uint64
+	for _, p := range h.DataPoints {
+		n += p.Count
+	}
+	return n
 }
