@@ -33,7 +33,7 @@ func (t *ClientTransport) reader() {
 // is likely to be back for more soon, and is then better off reading
 // itself.
 func (t *ClientTransport) readAsReader() bool {
-	rt := &t.turn
+	rt := t.turn
 	for {
 		if t.br.buffered() == 0 {
 			t.wakeDeferred()

@@ -45,7 +45,7 @@ type h2conn struct {
 
 	// turn says who reads frames (readturn.go); step reads and handles
 	// one frame as the holder (client only).
-	turn readTurn
+	turn *readTurn // nil on the server
 	step func() stepResult
 
 	settingsHook func()      // side-specific reaction to new peer SETTINGS

@@ -13,11 +13,15 @@ import (
 // Recv. On an otherwise quiet connection that hand-off is most of the
 // cost of a message: the reader makes the receiver runnable, which wakes
 // another thread, and the reader then parks again. So on the client a
-// goroutine about to block for frames takes the turn itself when it is
-// free and reads until what it waits for has come; the kernel's readiness
-// wakes it directly. The reader goroutine gives the turn up when it has
-// just delivered to waiting goroutines and none is still waiting, which
-// is when the one it woke is likely to come back for the next message.
+// goroutine about to block for a reply (its stream wrote since it last
+// read) on a connection with one open stream takes the turn itself when
+// it is free, and reads until what it waits for has come; the kernel's
+// readiness wakes it directly. That is the shape of unary calls made one
+// at a time and of ping-pong streams. The reader goroutine gives the turn
+// up when it has just delivered to waiting goroutines and none is still
+// waiting, which is when the one it woke is likely to come back for the
+// next message. Message streams and busy connections keep the reader
+// goroutine, which reads ahead while the application works.
 //
 // The rules that keep every frame read:
 //   - A goroutine that blocks while another holds the turn registers as
@@ -76,14 +80,17 @@ type parkedWait struct {
 	ch, done <-chan struct{}
 }
 
-func (rt *readTurn) init(enabled bool) {
-	rt.enabled = enabled
+// newReadTurn returns the read turn of a client connection; enabled says
+// whether stream goroutines may take it. (Servers have none.)
+func newReadTurn(enabled bool) *readTurn {
+	rt := &readTurn{enabled: enabled}
 	if enabled {
 		rt.wake = make(chan struct{}, 1)
 		rt.grace = vacancyGrace
 		rt.vacancy = time.NewTimer(rt.grace)
 		rt.vacancy.Stop()
 	}
+	return rt
 }
 
 // take claims the turn for the goroutine of s (nil: the reader goroutine).
@@ -175,7 +182,7 @@ func (rt *readTurn) waiting() bool {
 // state changed; the holder clears the deadline before it looks at that
 // state, so the interruption is never lost.
 func (rt *readTurn) interrupt(s *stream) {
-	if rt.enabled && rt.owner.Load() == s {
+	if rt != nil && rt.enabled && rt.owner.Load() == s {
 		s.c.nc.SetReadDeadline(time.Unix(1, 0))
 	}
 }
@@ -194,7 +201,7 @@ func isClosed(ch <-chan struct{}) bool {
 // or bytes are buffered) or arms the vacancy timer.
 func (c *h2conn) releaseTurn() {
 	c.wakeDeferred()
-	rt := &c.turn
+	rt := c.turn
 	buffered := c.br.buffered() > 0 // the buffer is the holder's alone
 	rt.owner.Store(nil)
 	rt.held.Store(false)
@@ -225,8 +232,8 @@ func (c *h2conn) wakePending(ch <-chan struct{}) bool {
 // caller, making sure some goroutine reads, and returns true: the caller
 // must call afterWait(ch) when its wait ends.
 func (c *h2conn) beforeWait(s *stream, ch <-chan struct{}, mayRead bool) bool {
-	rt := &c.turn
-	if !rt.enabled {
+	rt := c.turn
+	if rt == nil || !rt.enabled {
 		return false
 	}
 	mayRead = mayRead && c.quiet()
