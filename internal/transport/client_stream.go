@@ -103,7 +103,7 @@ func (s *ClientStream) WaitHeader() error {
 	if err := s.awaitHeader(); err != nil {
 		return err
 	}
-	if s.header.ok || s.trailersOnly {
+	if s.header.ok() || s.trailersOnly {
 		return nil
 	}
 	<-s.done
@@ -118,7 +118,7 @@ func (s *ClientStream) Header() (metadata.MD, error) {
 	if err := s.awaitHeader(); err != nil {
 		return nil, err
 	}
-	if s.header.ok {
+	if s.header.ok() {
 		return s.header.md(), nil
 	}
 	if s.trailersOnly {

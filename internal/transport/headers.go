@@ -214,22 +214,25 @@ type response struct {
 }
 
 func (r *response) add(k, v string) {
-	r.md.kv = append(r.md.kv, k, v)
+	r.md = append(r.md, k, v)
 }
 
 // mdPairs is received metadata kept as key, value, key, value...: most
 // calls never look at response metadata, so its map is made only when
-// asked for. The zero value means "none received".
-type mdPairs struct {
-	kv []string
-	ok bool // a header block was received (possibly with no metadata)
-}
+// asked for. nil means no header block was received; a received block
+// without metadata is noMD.
+type mdPairs []string
+
+var noMD = mdPairs{}
+
+// ok reports whether a header block was received.
+func (p mdPairs) ok() bool { return p != nil }
 
 // md returns the metadata as a new map (empty if none was received).
-func (p *mdPairs) md() metadata.MD {
-	md := make(metadata.MD, min(len(p.kv)/2, mapGroupSize))
-	for i := 0; i+1 < len(p.kv); i += 2 {
-		md[p.kv[i]] = append(md[p.kv[i]], p.kv[i+1])
+func (p mdPairs) md() metadata.MD {
+	md := make(metadata.MD, min(len(p)/2, mapGroupSize))
+	for i := 0; i+1 < len(p); i += 2 {
+		md[p[i]] = append(md[p[i]], p[i+1])
 	}
 	return md
 }
@@ -238,7 +241,7 @@ func (p *mdPairs) md() metadata.MD {
 // first block of the stream; end is its END_STREAM flag. The returned
 // status is set when the block carries (or implies) the final status.
 func parseResponse(fields []hpack.HeaderField, initial, end bool) (*response, *status.Status, bool) {
-	r := &response{md: mdPairs{ok: true}}
+	r := &response{md: noMD}
 	var (
 		isGRPC         = !initial
 		contentTypeErr = "malformed header: missing HTTP content-type"

@@ -61,7 +61,7 @@ func (s *ClientStream) ReceivedHeader() (md metadata.MD, wireLen int, ok bool) {
 	default:
 		return nil, 0, false
 	}
-	if !s.header.ok || s.trailersOnly {
+	if !s.header.ok() || s.trailersOnly {
 		return nil, 0, false
 	}
 	return s.header.md(), int(s.wire.hdr), true

@@ -45,14 +45,13 @@ type stream struct {
 	// has not written yet; lastWrite is when it last wrote (monotonic
 	// nanoseconds since procStart). See streamingMode.
 	readSinceWrite atomic.Bool
-	lastWrite      atomic.Int64
-
 	// replyDue says the application wrote since its last read, so its
 	// next read probably waits for the peer's reply; such a wait may take
 	// the read turn (readturn.go). Consecutive reads of a stream of
 	// messages leave the reading to the reader goroutine, which then
 	// reads ahead while the application handles what it got.
-	replyDue atomic.Bool
+	replyDue  atomic.Bool
+	lastWrite atomic.Int64
 }
 
 // streamGap is the longest pause between two writes of a stream for them
