@@ -184,10 +184,11 @@ func TestReadTurnHolderHandsOverToParked(t *testing.T) {
 }
 
 // With the turn left free and nobody waiting, the reader goroutine takes
-// it back, so the client still learns of a server going away.
+// it back (here after 100ms), so the client still learns of a server
+// going away.
 func TestReadTurnVacancyStillReads(t *testing.T) {
 	defer leakcheck.Check(t)
-	ct, g, srv, stop := startGated(t, vacancyGrace, "a")
+	ct, g, srv, stop := startGated(t, 100*time.Millisecond, "a")
 	defer stop()
 	ctx := testCtx(t)
 	s := openWith(t, ctx, ct, "a")
@@ -204,13 +205,6 @@ func TestReadTurnVacancyStillReads(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("the client never noticed the server closing the connection")
 	}
-}
-
-// firstServerTransport returns the server side of ct's connection.
-func firstServerTransport(t *testing.T, ctx context.Context, ct *ClientTransport) *ServerTransport {
-	t.Helper()
-	_ = ct
-	return nil
 }
 
 // An interrupted read gives up only at a frame boundary; inside a frame
