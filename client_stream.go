@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	internalserviceconfig "google.golang.org/grpc/internal/serviceconfig"
+	"google.golang.org/grpc/peer"
 	"io"
 	"sync"
 
@@ -210,9 +211,22 @@ func (cc *ClientConn) acceptEncoding(sendCompress string) string {
 	return cc.registeredCompressors + "," + sendCompress
 }
 
-// Context returns the stream's context; it is canceled when the RPC ends.
+// Context returns the stream's context, with the peer and what the stats
+// handlers' TagRPC added; it is canceled when the RPC ends. As in grpc-go,
+// asking for it commits the RPC to its current attempt (no more retries):
+// the context is that attempt's.
 func (cs *clientStream) Context() context.Context {
-	return cs.ctx
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	cs.commitLocked()
+	a := cs.attempt
+	if a == nil || a.stats == nil || a.t == nil {
+		return cs.ctx
+	}
+	if a.stats.userCtx == nil {
+		a.stats.userCtx = peer.NewContext(a.stats.ctx, a.t.Peer())
+	}
+	return a.stats.userCtx
 }
 
 // Header blocks until the response headers arrive. Like grpc-go it never

@@ -151,6 +151,7 @@ type attemptStatsKey struct{}
 type attemptStats struct {
 	hs          statsHandlers
 	ctx         context.Context // from TagRPC; every event of the attempt uses it
+	userCtx     context.Context // ctx with the peer, for ClientStream.Context; under cs.mu
 	md          metadata.MD     // the outgoing metadata of ctx, sent by the attempt
 	begin       time.Time
 	pickBlocked bool // set by the pick (on the attempt's goroutine)

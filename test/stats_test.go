@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/internal/leakcheck"
 	"google.golang.org/grpc/internal/testpb"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/resolver"
 	"google.golang.org/grpc/resolver/manual"
 	"google.golang.org/grpc/stats"
@@ -866,5 +867,41 @@ func TestStatsTagRPCMetadataIsSent(t *testing.T) {
 		if oh, ok := e.s.(*stats.OutHeader); ok && !reflect.DeepEqual(oh.Header.Get("x-trace"), []string{"caller", "h1", "h2"}) {
 			t.Errorf("OutHeader.Header x-trace %v", oh.Header.Get("x-trace"))
 		}
+	}
+}
+
+// A client stream's Context carries what the stats handler's TagRPC added
+// and the peer, as in grpc-go.
+func TestClientStreamContextHasTagRPCValues(t *testing.T) {
+	defer leakcheck.Check(t)
+	rec := &statsRecorder{name: "client"}
+	ts := &testServer{bidi: func(stream testpb.TestService_FullDuplexServer) error {
+		for {
+			if _, err := stream.Recv(); err != nil {
+				return nil
+			}
+		}
+	}}
+	e := newEnv(t, ts, nil, grpc.WithStatsHandler(rec))
+	defer e.stop()
+	ctx, cancel := testCtx(t)
+	defer cancel()
+	stream, err := e.client.FullDuplex(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx := stream.Context()
+	info, ok := sctx.Value(statsTagKey{name: "client"}).(*stats.RPCTagInfo)
+	if !ok || info.FullMethodName != "/grpc.e2e.TestService/FullDuplex" {
+		t.Errorf("stream.Context() TagRPC value = %v, %v; want the RPC's tag info", info, ok)
+	}
+	if p, ok := peer.FromContext(sctx); !ok || p.Addr.String() != e.addr {
+		t.Errorf("stream.Context() peer = %v, %v; want %s", p, ok, e.addr)
+	}
+	if err := stream.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err != io.EOF {
+		t.Fatalf("Recv() = %v, want io.EOF", err)
 	}
 }
