@@ -3,6 +3,7 @@ package transport
 import (
 	"errors"
 	"io"
+	"net"
 	"os"
 	"sync"
 	"time"
@@ -145,7 +146,7 @@ type bufReader struct {
 	// give up, with errInterrupted; elsewhere it is resumed.
 	boundary bool
 	// interruptible says read deadlines only ever come from
-	// readTurn.interrupt (set by the client on plain sockets).
+	// readTurn.interrupt (set by the client when it lends its turn).
 	interruptible bool
 }
 
@@ -169,7 +170,9 @@ func (b *bufReader) interrupted(err error) bool {
 	if !b.interruptible || !errors.Is(err, os.ErrDeadlineExceeded) {
 		return false
 	}
-	b.ready.nc.SetReadDeadline(time.Time{})
+	if c, ok := b.r.(net.Conn); ok {
+		c.SetReadDeadline(time.Time{})
+	}
 	return true
 }
 

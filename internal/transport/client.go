@@ -90,7 +90,7 @@ func NewClientTransport(conn net.Conn, opts ClientOptions) (*ClientTransport, er
 	t.initConn(conn, opts.WriteBufferSize, opts.ReadBufferSize, opts.MaxHeaderListSize,
 		opts.InitialWindowSize, opts.InitialConnWindowSize)
 	t.bdp.on = opts.DynamicWindow
-	t.turn = newReadTurn(t.br.ready != nil)
+	t.turn = newReadTurn(t.br.ready != nil || resumesAfterDeadline(conn))
 	t.br.interruptible = t.turn.enabled
 	t.step = t.readStep
 	t.peer = &peer.Peer{Addr: conn.RemoteAddr(), LocalAddr: conn.LocalAddr(), AuthInfo: opts.AuthInfo}

@@ -21,6 +21,7 @@ type testServer struct {
 	lis     net.Listener
 	opts    ServerOptions
 	handler func(*ServerStream)
+	wrap    func(net.Conn) net.Conn // optional: e.g. a TLS server handshake
 	wg      sync.WaitGroup
 	mu      sync.Mutex
 	sts     []*ServerTransport
@@ -28,11 +29,17 @@ type testServer struct {
 }
 
 func startServer(t testing.TB, opts ServerOptions, handler func(*ServerStream)) *testServer {
+	return startServerWrapped(t, opts, handler, nil)
+}
+
+// startServerWrapped is startServer with every accepted connection passed
+// through wrap (nil: none) first.
+func startServerWrapped(t testing.TB, opts ServerOptions, handler func(*ServerStream), wrap func(net.Conn) net.Conn) *testServer {
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &testServer{t: t, lis: lis, opts: opts, handler: handler, newST: make(chan *ServerTransport, 16)}
+	s := &testServer{t: t, lis: lis, opts: opts, handler: handler, wrap: wrap, newST: make(chan *ServerTransport, 16)}
 	s.wg.Add(1)
 	go s.serve()
 	return s
@@ -48,6 +55,9 @@ func (s *testServer) serve() {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
+			if s.wrap != nil {
+				c = s.wrap(c)
+			}
 			st, err := NewServerTransport(c, s.opts)
 			if err != nil {
 				return

@@ -1,7 +1,9 @@
 package transport
 
 import (
+	"crypto/tls"
 	"errors"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,9 +37,19 @@ import (
 //     (through a read deadline, at a frame boundary only) when its stream
 //     is cancelled or closed from elsewhere.
 //
-// Only plain sockets (see readyReader) qualify: their reads can be
-// interrupted at a frame boundary and resumed without losing bytes. The
-// server never lends its turn: its reader must see new streams at once.
+// Only connections whose reads can be interrupted at a frame boundary and
+// resumed without losing bytes qualify: plain sockets (see readyReader)
+// and TLS. The server never lends its turn: its reader must see new
+// streams at once.
+
+// resumesAfterDeadline reports whether conn, not a plain socket, is known
+// to keep what it has read when a read deadline cuts a Read short: a
+// crypto/tls connection (or a wrapper that embeds one) keeps the partial
+// record and fails only that Read.
+func resumesAfterDeadline(conn net.Conn) bool {
+	_, ok := conn.(interface{ ConnectionState() tls.ConnectionState })
+	return ok
+}
 
 // vacancyGrace is how long a free turn waits for a stream goroutine before
 // the reader goroutine takes it back (a variable for tests). Timers shorter

@@ -2,6 +2,10 @@ package transport
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"os"
 	"io"
 	"net"
 	"runtime"
@@ -52,13 +56,32 @@ func (g *gatedHandler) handle(s *ServerStream) {
 // free, stays free for grace; a first exchange (reply pre-filled) warms the
 // connection up, leaving the turn free as after any delivered response.
 func startGated(t *testing.T, grace time.Duration, keys ...string) (*ClientTransport, *gatedHandler, *testServer, func()) {
+	return startGatedOver(t, false, grace, keys...)
+}
+
+// startGatedOver is startGated, over TLS if useTLS.
+func startGatedOver(t *testing.T, useTLS bool, grace time.Duration, keys ...string) (*ClientTransport, *gatedHandler, *testServer, func()) {
 	g := &gatedHandler{replies: map[string]chan string{"warm": make(chan string, 1)}}
 	for _, k := range keys {
 		g.replies[k] = make(chan string, 1)
 	}
 	defer func(g time.Duration) { vacancyGrace = g }(vacancyGrace)
 	vacancyGrace = grace
-	ct, srv, stop := setup(t, ServerOptions{}, ClientOptions{}, g.handle)
+	var wrap func(net.Conn) net.Conn
+	if useTLS {
+		wrap = tlsServerWrap(t)
+	}
+	srv := startServerWrapped(t, ServerOptions{}, g.handle, wrap)
+	var ct *ClientTransport
+	if useTLS {
+		ct = dialTLS(t, srv.addr())
+	} else {
+		ct = dial(t, srv.addr(), ClientOptions{})
+	}
+	stop := func() {
+		ct.Close(errors.New("test done"))
+		srv.stop()
+	}
 	fail := func(format string, args ...any) {
 		stop()
 		t.Fatalf(format, args...)
@@ -103,14 +126,60 @@ func openWith(t *testing.T, ctx context.Context, ct *ClientTransport, req string
 	return s
 }
 
+// tlsServerWrap returns the server side of TLS with the repository's test
+// certificate.
+func tlsServerWrap(t *testing.T) func(net.Conn) net.Conn {
+	t.Helper()
+	cert, err := tls.LoadX509KeyPair("../../testdata/x509/server_cert.pem", "../../testdata/x509/server_key.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(c net.Conn) net.Conn {
+		return tls.Server(c, &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2"}})
+	}
+}
+
+// dialTLS connects to addr over TLS, trusting the test CA.
+func dialTLS(t *testing.T, addr string) *ClientTransport {
+	t.Helper()
+	ca, err := os.ReadFile("../../testdata/x509/server_ca_cert.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := x509.NewCertPool()
+	roots.AppendCertsFromPEM(ca)
+	raw, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := tls.Client(raw, &tls.Config{RootCAs: roots, ServerName: "x.test.example.com", NextProtos: []string{"h2"}})
+	if err := conn.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	ct, err := NewClientTransport(conn, ClientOptions{Authority: "test.server", UserAgent: "test-agent"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ct
+}
+
 // A stream goroutine blocked on the socket as the holder of the read turn
 // must notice that its stream was cancelled or closed, and the connection
-// must stay usable: the interruption happens at a frame boundary.
+// must stay usable: the interruption happens at a frame boundary. Over TLS
+// too, whose reads resume after a deadline.
 func TestReadTurnHolderInterrupted(t *testing.T) {
 	defer leakcheck.Check(t)
-	for _, how := range []string{"cancel", "close"} {
-		t.Run(how, func(t *testing.T) {
-			ct, g, _, stop := startGated(t, time.Hour, "a", "b")
+	for _, tc := range []struct {
+		how    string
+		useTLS bool
+	}{{"cancel", false}, {"close", false}, {"cancel", true}, {"close", true}} {
+		how := tc.how
+		name := how
+		if tc.useTLS {
+			name += "/tls"
+		}
+		t.Run(name, func(t *testing.T) {
+			ct, g, _, stop := startGatedOver(t, tc.useTLS, time.Hour, "a", "b")
 			defer stop()
 			tctx := testCtx(t)
 			ctx, cancel := context.WithCancel(tctx)
