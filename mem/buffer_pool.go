@@ -65,11 +65,14 @@ type sizedPool struct {
 	pool sync.Pool
 }
 
-func (p *sizedPool) get(n int) *[]byte {
+// get returns a buffer of length n: zeroed, as make's, unless the caller
+// overwrites it all before reading (noZero).
+func (p *sizedPool) get(n int, noZero bool) *[]byte {
 	if bp, ok := p.pool.Get().(*[]byte); ok {
 		b := (*bp)[:n]
-		// Callers expect make-like zeroed memory.
-		clear(b)
+		if !noZero {
+			clear(b)
+		}
 		*bp = b
 		return bp
 	}
@@ -92,11 +95,13 @@ type fallbackPool struct {
 
 const pageSize = 4096
 
-func (p *fallbackPool) get(n int) *[]byte {
+func (p *fallbackPool) get(n int, noZero bool) *[]byte {
 	if bp, ok := p.pool.Get().(*[]byte); ok {
 		if cap(*bp) >= n {
 			b := (*bp)[:n]
-			clear(b)
+			if !noZero {
+				clear(b)
+			}
 			*bp = b
 			return bp
 		}
@@ -135,9 +140,9 @@ func NewTieredBufferPool(poolSizes ...int) BufferPool {
 func (p *tieredPool) Get(n int) *[]byte {
 	i := sort.Search(len(p.tiers), func(i int) bool { return p.tiers[i].size >= n })
 	if i == len(p.tiers) {
-		return p.fallback.get(n)
+		return p.fallback.get(n, false)
 	}
-	return p.tiers[i].get(n)
+	return p.tiers[i].get(n, false)
 }
 
 func (p *tieredPool) Put(bp *[]byte) {
@@ -203,15 +208,23 @@ func NewBinaryTieredBufferPool(powerOfTwoExponents ...uint8) (BufferPool, error)
 	return p, nil
 }
 
-func (p *binaryPool) Get(n int) *[]byte {
+func (p *binaryPool) Get(n int) *[]byte { return p.get(n, false) }
+
+// GetUninitialized is Get for a caller that overwrites all n bytes before
+// it reads any: a reused buffer is not zeroed first, which for large
+// messages is a noticeable share of the CPU. It is not part of BufferPool:
+// callers find it by a type assertion (see getForOverwrite).
+func (p *binaryPool) GetUninitialized(n int) *[]byte { return p.get(n, true) }
+
+func (p *binaryPool) get(n int, noZero bool) *[]byte {
 	if n > p.maxSize || len(p.tiers) == 0 {
-		return p.fallback.get(n)
+		return p.fallback.get(n, noZero)
 	}
 	e := 0
 	if n > 1 {
 		e = bits.Len(uint(n - 1))
 	}
-	return p.tiers[p.getIdx[e]].get(n)
+	return p.tiers[p.getIdx[e]].get(n, noZero)
 }
 
 func (p *binaryPool) Put(bp *[]byte) {
@@ -226,4 +239,13 @@ func (p *binaryPool) Put(bp *[]byte) {
 	if i := p.putIdx[bits.Len(uint(c))-1]; i >= 0 {
 		p.tiers[i].put(bp)
 	}
+}
+
+// getForOverwrite is pool.Get for a caller that overwrites all n bytes
+// before reading any: it skips the zeroing where the pool allows it.
+func getForOverwrite(pool BufferPool, n int) *[]byte {
+	if p, ok := pool.(interface{ GetUninitialized(int) *[]byte }); ok {
+		return p.GetUninitialized(n)
+	}
+	return pool.Get(n)
 }

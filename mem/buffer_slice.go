@@ -73,7 +73,7 @@ func (s BufferSlice) MaterializeToBuffer(pool BufferPool) Buffer {
 	if n == 0 {
 		return emptyBuffer{}
 	}
-	bp := pool.Get(n)
+	bp := getForOverwrite(pool, n)
 	s.CopyTo(*bp)
 	return NewBuffer(bp, pool)
 }

@@ -328,3 +328,38 @@ func BenchmarkCopyFree(b *testing.B) {
 		Copy(data, p).Free()
 	}
 }
+
+// Get always hands out zeroed memory, as make does, even when it reuses a
+// buffer someone wrote to; GetUninitialized (for callers that overwrite
+// everything) hands out the right length without the zeroing guarantee.
+func TestDefaultPoolZeroing(t *testing.T) {
+	pool := DefaultBufferPool()
+	for _, n := range []int{100, 16 << 10, 2 << 20} {
+		for range 3 { // sync.Pool may drop a buffer; try to get one back
+			bp := pool.Get(n)
+			for i := range *bp {
+				(*bp)[i] = 0xff
+			}
+			pool.Put(bp)
+			got := pool.Get(n)
+			if len(*got) != n {
+				t.Fatalf("Get(%d) returned %d bytes", n, len(*got))
+			}
+			for i, b := range *got {
+				if b != 0 {
+					t.Fatalf("Get(%d) reused a buffer without zeroing it (byte %d is %#x)", n, i, b)
+				}
+			}
+			pool.Put(got)
+		}
+		u, ok := pool.(interface{ GetUninitialized(int) *[]byte })
+		if !ok {
+			t.Fatal("the default pool has no GetUninitialized")
+		}
+		bp := u.GetUninitialized(n)
+		if len(*bp) != n {
+			t.Fatalf("GetUninitialized(%d) returned %d bytes", n, len(*bp))
+		}
+		pool.Put(bp)
+	}
+}

@@ -4,6 +4,7 @@ package proto
 
 import (
 	"fmt"
+	"google.golang.org/grpc/internal/grpcutil"
 
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/mem"
@@ -59,7 +60,7 @@ func (codec) Marshal(v any) (mem.BufferSlice, error) {
 		return h.bs[:], nil
 	}
 	pool := mem.DefaultBufferPool()
-	bp := pool.Get(size)
+	bp := grpcutil.GetForOverwrite(pool, size)
 	b, err := opts.MarshalAppend((*bp)[:0], m)
 	if err != nil {
 		pool.Put(bp)

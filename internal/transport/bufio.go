@@ -2,6 +2,7 @@ package transport
 
 import (
 	"errors"
+	"google.golang.org/grpc/internal/grpcutil"
 	"io"
 	"net"
 	"os"
@@ -62,7 +63,7 @@ func (b *bufWriter) Write(p []byte) (int, error) {
 				b.err = err
 				return total + n, err
 			}
-			b.buf = b.pool.Get(b.size)
+			b.buf = grpcutil.GetForOverwrite(b.pool, b.size)
 		}
 		k := copy((*b.buf)[b.n:], p)
 		b.n += k
@@ -235,7 +236,7 @@ func (b *bufReader) fill() {
 	switch {
 	case full && len(b.cur) < b.size:
 		b.release()
-		b.held = b.pool.Get(b.size)
+		b.held = grpcutil.GetForOverwrite(b.pool, b.size)
 		b.cur = *b.held
 	case !full:
 		b.release()

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"google.golang.org/grpc/internal/grpcutil"
 	"io"
 	"net"
 	"sync"
@@ -174,7 +175,7 @@ func (c *h2conn) readData(fh http2.FrameHeader) (*inData, error) {
 	d := &c.data
 	*d = inData{StreamID: fh.StreamID, Length: fh.Length, end: fh.Flags.Has(http2.FlagDataEndStream)}
 	if fh.Length > 0 {
-		d.buf = c.pool.Get(int(fh.Length))
+		d.buf = grpcutil.GetForOverwrite(c.pool, int(fh.Length))
 		if _, err := io.ReadFull(c.br, *d.buf); err != nil {
 			c.dropData()
 			return nil, err

@@ -3,6 +3,7 @@ package transport
 import (
 	"encoding/binary"
 	"errors"
+	"google.golang.org/grpc/internal/grpcutil"
 	"io"
 	"strconv"
 	"sync"
@@ -111,7 +112,7 @@ func (h *headerReader) emit(f hpack.HeaderField) {
 // h.donePayload returns (the decoder copies what it keeps).
 func (h *headerReader) payload(fh http2.FrameHeader) ([]byte, error) {
 	h.donePayload()
-	h.buf = h.pool.Get(int(fh.Length))
+	h.buf = grpcutil.GetForOverwrite(h.pool, int(fh.Length))
 	if _, err := io.ReadFull(h.r, *h.buf); err != nil {
 		h.donePayload()
 		return nil, err

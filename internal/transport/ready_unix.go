@@ -3,6 +3,7 @@
 package transport
 
 import (
+	"google.golang.org/grpc/internal/grpcutil"
 	"io"
 	"net"
 	"os"
@@ -66,7 +67,7 @@ func (r *readyReader) read() (int, error) {
 // onReady tries a non-blocking read; false asks the poller to wait for
 // readability and call again.
 func (r *readyReader) onReady(fd uintptr) bool {
-	buf := r.b.pool.Get(smallReadSize)
+	buf := grpcutil.GetForOverwrite(r.b.pool, smallReadSize)
 	var n int
 	var err error
 	for {
