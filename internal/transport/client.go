@@ -92,7 +92,7 @@ func NewClientTransport(conn net.Conn, opts ClientOptions) (*ClientTransport, er
 	t.bdp.on = opts.DynamicWindow
 	t.turn = newReadTurn(t.br.ready != nil || resumesAfterDeadline(conn))
 	t.br.interruptible = t.turn.enabled
-	t.step = t.readStep
+	t.turn.step = t.readStep
 	t.peer = &peer.Peer{Addr: conn.RemoteAddr(), LocalAddr: conn.LocalAddr(), AuthInfo: opts.AuthInfo}
 	// As grpc-go: "https" only when the handshake was TLS.
 	t.scheme = "http"

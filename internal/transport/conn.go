@@ -44,10 +44,7 @@ type h2conn struct {
 	data     inData // the DATA frame being handled
 	wakeHook func() // side-specific deferred work (server: new streams)
 
-	// turn says who reads frames (readturn.go); step reads and handles
-	// one frame as the holder (client only).
-	turn *readTurn // nil on the server
-	step func() stepResult
+	turn *readTurn // who reads frames (readturn.go); nil on the server
 
 	settingsHook func()      // side-specific reaction to new peer SETTINGS
 	closeHook    func(error) // closes the owning transport after a write failure

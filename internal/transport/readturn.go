@@ -85,6 +85,9 @@ type readTurn struct {
 	wake    chan struct{} // capacity 1: asks the reader goroutine to take the turn
 	vacancy *time.Timer   // fires grace after the turn was left free
 	grace   time.Duration
+
+	// step reads and handles one frame as the holder.
+	step func() stepResult
 }
 
 // parkedWait is what a parked goroutine waits for: ch or done closing.
@@ -277,7 +280,7 @@ func (c *h2conn) readFor(s *stream, ch <-chan struct{}) {
 				break
 			}
 		}
-		if c.step() == stepClosed {
+		if c.turn.step() == stepClosed {
 			break
 		}
 	}

@@ -46,28 +46,29 @@ type ServerTransport struct {
 	h2conn
 	opts       ServerOptions
 	maxStreams uint32
-	baseCtx    context.Context
-	ka         serverKeepalive
-
-	maxStreamID atomic.Uint32 // highest client stream id seen; written by the reader
+	// maxStreamID is the highest client stream id seen; written by the reader.
+	maxStreamID atomic.Uint32
+	baseCtx     context.Context
+	ka          serverKeepalive
 
 	handle          func(*ServerStream)
 	deferredStreams []*ServerStream // reader only: new streams not yet handed to handle
 
-	// Reader only: keepalive enforcement.
-	lastPingAt  time.Time
-	pingStrikes int
+	// Reader only: keepalive enforcement. lastPingAt is monotonic
+	// nanoseconds since procStart (0: no ping yet).
+	lastPingAt  int64
+	pingStrikes int32
 
 	// Guarded by mu.
-	drainPhase int // 0 none, 1 first GOAWAY+PING sent, 2 final GOAWAY sent
-	drainDebug string
+	drainPhase int32 // 0 none, 1 first GOAWAY+PING sent, 2 final GOAWAY sent
 	goAwayLast uint32
-	drainTimer *time.Timer
-	idleSince  time.Time
 	// trailersInFlight counts streams already unregistered (their slot is
 	// free) whose trailers are not yet written; a drained connection must
 	// not close under them.
-	trailersInFlight int
+	trailersInFlight int32
+	drainDebug       string
+	drainTimer       *time.Timer
+	idleSince        int64 // monotonic nanoseconds since procStart
 }
 
 // drainedLocked reports whether a draining connection has nothing left to
@@ -106,7 +107,7 @@ func NewServerTransport(conn net.Conn, opts ServerOptions) (*ServerTransport, er
 	t.peer = &peer.Peer{Addr: conn.RemoteAddr(), LocalAddr: conn.LocalAddr(), AuthInfo: opts.AuthInfo}
 	t.closeHook = func(err error) { t.Close(ConnectionError{Desc: "transport: write failed: " + err.Error()}) }
 	t.wakeHook = t.handOff
-	t.idleSince = time.Now()
+	t.idleSince = monoNow()
 	fail := func(err error) (*ServerTransport, error) {
 		conn.Close()
 		return nil, err
@@ -427,7 +428,7 @@ func (t *ServerTransport) unregister(s *ServerStream, recvErr error, discard, tr
 	s.wakeStreamQuota()
 	n := len(t.streams)
 	if n == 0 {
-		t.idleSince = time.Now()
+		t.idleSince = monoNow()
 	}
 	if trailersPending {
 		t.trailersInFlight++
