@@ -3,6 +3,7 @@ module google.golang.org/grpc
 go 1.26.0
 
 require (
+	github.com/golang/glog v1.2.5
 	go.opentelemetry.io/otel v1.45.0
 	go.opentelemetry.io/otel/metric v1.45.0
 	go.opentelemetry.io/otel/sdk v1.45.0
