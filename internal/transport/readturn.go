@@ -117,9 +117,9 @@ func (rt *readTurn) take(s *stream) bool {
 	return true
 }
 
-// sleep (enabled only) blocks the reader goroutine until it is asked to take the turn or
-// the turn has been free for vacancyGrace. It returns false once done is
-// closed.
+// sleep blocks the reader goroutine until it is asked to take the turn or
+// the turn has been free for the grace period. It returns false once done
+// is closed. Only for an enabled turn (others are never given up).
 func (rt *readTurn) sleep(done <-chan struct{}) bool {
 	select {
 	case <-rt.wake:
