@@ -33,6 +33,11 @@ type ServerStream struct {
 	trailer      metadata.MD
 	headerSent   bool
 	statusSent   bool
+
+	// http is set on a stream that net/http received (ServeHTTP): its
+	// writes go to an http.ResponseWriter instead of the transport
+	// (handler_stream.go).
+	http *handlerIO
 }
 
 // Method returns the :path of the request, e.g. "/pkg.Svc/Method".
@@ -156,6 +161,9 @@ func (s *ServerStream) checkHeaderSize(hf []hpack.HeaderField) error {
 
 // writeHeaderLocked sends the response HEADERS. Caller holds s.mu.
 func (s *ServerStream) writeHeaderLocked() error {
+	if s.http != nil {
+		return s.http.sendHeader(s)
+	}
 	var hfArr [8]hpack.HeaderField
 	hf := s.headerFieldsLocked(hfArr[:0])
 	if s.isFinished() {
@@ -190,6 +198,9 @@ func (s *ServerStream) WriteLast(hdr []byte, data mem.BufferSlice) error {
 }
 
 func (s *ServerStream) write2(hdr []byte, data mem.BufferSlice, mode flushMode) error {
+	if s.http != nil {
+		return s.http.write(s, hdr, data, mode == flushHold)
+	}
 	if mode == flushHold {
 		// Whatever happens next, WriteStatus owes a flush.
 		s.held.Store(true)
@@ -225,6 +236,9 @@ func (s *ServerStream) write2(hdr []byte, data mem.BufferSlice, mode flushMode) 
 // response), END_STREAM, and RST_STREAM(NO_ERROR) if the client is still
 // sending. Calls after the first are no-ops.
 func (s *ServerStream) WriteStatus(st *status.Status) error {
+	if s.http != nil {
+		return s.http.writeStatus(s, st)
+	}
 	err := s.writeStatus(st)
 	if s.held.Swap(false) {
 		// The trailers were not written (and flushed): don't leave the

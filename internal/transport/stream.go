@@ -15,14 +15,16 @@ import (
 // stream is the part of a stream shared by the client and server sides:
 // the receive buffer with its window accounting, and the send quota.
 type stream struct {
-	id      uint32
-	c       *h2conn
-	ctx     context.Context
-	ctxDone <-chan struct{}
-	done    chan struct{} // closed once the stream is finished
-	cs      *ClientStream // the owner: exactly one of cs, ss is set
-	ss      *ServerStream
-	wire    wireLens // header sizes, for stats (stats_hooks.go)
+	id   uint32
+	c    *h2conn
+	ctx  context.Context
+	done chan struct{} // closed once the stream is finished
+	cs   *ClientStream // the owner: exactly one of cs, ss is set
+	ss   *ServerStream
+	wire wireLens // header sizes, for stats (stats_hooks.go)
+	// noWindow says the data arrives without our HTTP/2 flow control
+	// (ServeHTTP: net/http does it), so no WINDOW_UPDATE is ever due.
+	noWindow bool
 
 	// Guarded by c.mu.
 	finished  bool
@@ -90,7 +92,6 @@ func (s *stream) init(c *h2conn, ctx context.Context) {
 	s.c = c
 	s.readSinceWrite.Store(true)
 	s.ctx = ctx
-	s.ctxDone = ctx.Done()
 	s.done = make(chan struct{})
 	s.chunks = s.chunk0[:0]
 }
@@ -233,7 +234,7 @@ func (s *stream) wait(n int, mayRead bool) error {
 		parked := s.c.beforeWait(s, ch, mayRead)
 		select {
 		case <-ch:
-		case <-s.ctxDone:
+		case <-s.ctx.Done():
 			// Data may have arrived just before the cancellation (the
 			// reader wakes readers only after a batch of frames): deliver
 			// it before reporting the end.
@@ -273,7 +274,7 @@ func (s *stream) consumed(n int) {
 // windowUpdateLocked returns the stream WINDOW_UPDATE increment due, if
 // any: once a quarter of the window is returnable. Caller holds rmu.
 func (s *stream) windowUpdateLocked() uint32 {
-	if s.unacked < s.c.streamWindow.Load()/4 || s.rerr != nil {
+	if s.noWindow || s.unacked < s.c.streamWindow.Load()/4 || s.rerr != nil {
 		return 0
 	}
 	inc := s.unacked
