@@ -234,6 +234,20 @@ func (ac *addrConn) createTransport(ctx context.Context, a resolver.Address) err
 		}
 		return connectionError{desc: desc, temp: true, err: err}
 	}
+	// READY only once the server's SETTINGS arrived: before that its
+	// stream limit is unknown, and a burst of RPCs could exceed it.
+	select {
+	case <-t.PrefaceReceived():
+	case <-t.Done():
+		// The transport's OnClose has run; its error says what failed.
+		return connectionError{desc: t.CloseReason(), temp: true}
+	case <-ctx.Done():
+		t.Close(errors.New("failed to receive server preface within timeout"))
+		if ac.ctx.Err() != nil {
+			return errAddrConnShutdown
+		}
+		return connectionError{desc: "transport: failed to receive server preface within timeout", temp: true}
+	}
 
 	ac.mu.Lock()
 	if ac.state == connectivity.Shutdown || at.closed || at.draining {

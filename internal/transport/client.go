@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strconv"
 	"sync"
@@ -67,6 +68,9 @@ type ClientTransport struct {
 	opts       ClientOptions
 	scheme     string
 	readerDone chan struct{}
+	closeErr   error         // why the transport closed; guarded by mu
+	preface    chan struct{} // closed once the server's first SETTINGS arrived
+	gotPreface bool          // reader only
 	kaDone     chan struct{} // nil without keepalive
 
 	// Guarded by mu.
@@ -85,7 +89,8 @@ type ClientTransport struct {
 // connection: it writes the preface and SETTINGS and starts the reader. It
 // does not wait for the server's SETTINGS.
 func NewClientTransport(conn net.Conn, opts ClientOptions) (*ClientTransport, error) {
-	t := &ClientTransport{opts: opts, nextID: 1, goAwayID: maxStreamID, readerDone: make(chan struct{})}
+	t := &ClientTransport{opts: opts, nextID: 1, goAwayID: maxStreamID,
+		readerDone: make(chan struct{}), preface: make(chan struct{})}
 	t.client = true
 	t.initConn(conn, opts.WriteBufferSize, opts.ReadBufferSize, opts.MaxHeaderListSize,
 		opts.InitialWindowSize, opts.InitialConnWindowSize)
@@ -117,6 +122,28 @@ func NewClientTransport(conn net.Conn, opts ClientOptions) (*ClientTransport, er
 	go t.reader()
 	t.startKeepalive()
 	return t, nil
+}
+
+// PrefaceReceived is closed once the server's connection preface (its
+// first SETTINGS frame) has arrived. Until then the server's limits, such
+// as MAX_CONCURRENT_STREAMS, are unknown: the channel reports a connection
+// READY only after it, as grpc-go does.
+func (t *ClientTransport) PrefaceReceived() <-chan struct{} { return t.preface }
+
+// CloseReason says why the transport closed (a ConnectionError's
+// description without its wrapping); "" while it is open.
+func (t *ClientTransport) CloseReason() string {
+	t.mu.Lock()
+	err := t.closeErr
+	t.mu.Unlock()
+	var ce ConnectionError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &ce):
+		return ce.Desc
+	}
+	return err.Error()
 }
 
 // RemoteAddr returns the server's address.
@@ -303,6 +330,7 @@ func (t *ClientTransport) close(err error) {
 		return
 	}
 	t.closed = true
+	t.closeErr = err
 	var st *status.Status
 	if t.goAwayDebug != "" {
 		st = status.New(codes.Unavailable, "closing transport due to: "+err.Error()+

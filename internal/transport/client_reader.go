@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"fmt"
 	"io"
 	"time"
 
@@ -66,10 +67,20 @@ func (t *ClientTransport) readStep() stepResult {
 			t.connError(ce)
 			return stepClosed
 		}
-		t.close(ConnectionError{Desc: "error reading from server: " + err.Error()})
+		what := "error reading from server: "
+		if !t.gotPreface {
+			what = "error reading server preface: "
+		}
+		t.close(ConnectionError{Desc: what + err.Error()})
 		return stepClosed
 	}
 	t.activity.Store(true)
+	if !t.gotPreface {
+		if err := t.checkPreface(f, hb, df); err != nil {
+			t.connError(err)
+			return stepClosed
+		}
+	}
 	switch {
 	case df != nil:
 		err = t.onData(df)
@@ -88,6 +99,31 @@ func (t *ClientTransport) readStep() stepResult {
 		return stepClosed
 	}
 	return stepOK
+}
+
+// checkPreface checks the first frame from the server, which must be its
+// SETTINGS (RFC 9113 §3.4), and marks the preface received.
+func (t *ClientTransport) checkPreface(f http2.Frame, hb *headerBlock, df *inData) error {
+	var kind string
+	switch f := f.(type) {
+	case *http2.SettingsFrame:
+		if !f.IsAck() {
+			t.gotPreface = true
+			close(t.preface)
+			return nil
+		}
+		kind = "*http2.SettingsFrame (ack)"
+	case nil:
+		kind = "*http2.DataFrame"
+		if hb != nil {
+			kind = "*http2.MetaHeadersFrame"
+		} else if df != nil {
+			t.dropData()
+		}
+	default:
+		kind = fmt.Sprintf("%T", f)
+	}
+	return newConnError(http2.ErrCodeProtocol, "initial http2 frame from server is not a settings frame: "+kind)
 }
 
 // connError answers a peer's protocol violation with GOAWAY and closes.

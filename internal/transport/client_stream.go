@@ -143,7 +143,7 @@ func (s *ClientStream) awaitHeader() error {
 	select {
 	case <-s.headerCh:
 		return nil
-	case <-s.ctxDone:
+	case <-s.ctx.Done():
 		return s.ctxErr()
 	}
 }

@@ -63,7 +63,7 @@ func (c *h2conn) acquireQuota(s *stream, want int) (int, error) {
 		select {
 		case <-ch:
 		case <-s.done:
-		case <-s.ctxDone:
+		case <-s.ctx.Done():
 			err = s.ctxErr()
 		case <-c.done:
 			err = c.closeStatus().Err()
