@@ -1,7 +1,12 @@
 package grpc
 
 import (
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/internal"
+	"google.golang.org/grpc/internal/grpcutil"
+	"google.golang.org/grpc/status"
 	"math"
+	"slices"
 	"strings"
 
 	"google.golang.org/grpc/credentials"
@@ -28,7 +33,9 @@ type callInfo struct {
 	codec          encoding.CodecV2
 	compressorName string
 	authority      string
-	onFinish       []func(error)
+	// acceptCompressors limits grpc-accept-encoding (nil: no limit).
+	acceptCompressors []string
+	onFinish          []func(error)
 }
 
 func defaultCallInfo() *callInfo {
@@ -239,6 +246,41 @@ func (o CompressorCallOption) configure(c *callInfo) error {
 	return nil
 }
 func (o CompressorCallOption) collect(*callInfo, *callResult) {}
+
+// acceptCompressorsOption is experimental.AcceptCompressors: the response
+// may only be compressed with the named compressors.
+type acceptCompressorsOption struct{ names []string }
+
+func (o acceptCompressorsOption) configure(c *callInfo) error {
+	var allowed []string
+	for _, name := range o.names {
+		name = strings.TrimSpace(name)
+		if name == "" || name == encoding.Identity || slices.Contains(allowed, name) {
+			continue
+		}
+		if !grpcutil.IsCompressorNameRegistered(name) {
+			return status.Errorf(codes.InvalidArgument, "grpc: compressor %q is not registered", name)
+		}
+		allowed = append(allowed, name)
+	}
+	// As in grpc-go, a list naming no compressor leaves the default.
+	c.acceptCompressors = allowed
+	return nil
+}
+
+func (acceptCompressorsOption) collect(*callInfo, *callResult) {}
+
+// compressorAllowed reports whether a response compressed with name is
+// acceptable under allowed (nil: anything).
+func compressorAllowed(allowed []string, name string) bool {
+	return allowed == nil || name == "" || name == encoding.Identity || slices.Contains(allowed, name)
+}
+
+func init() {
+	internal.AcceptCompressors = func(names ...string) CallOption {
+		return acceptCompressorsOption{names: slices.Clone(names)}
+	}
+}
 
 // UseCompressor compresses the RPC's request messages with the compressor
 // registered under name, taking precedence over WithCompressor.

@@ -6,6 +6,7 @@ import (
 	internalserviceconfig "google.golang.org/grpc/internal/serviceconfig"
 	"google.golang.org/grpc/peer"
 	"io"
+	"strings"
 	"sync"
 
 	"google.golang.org/grpc/codes"
@@ -172,7 +173,7 @@ func newStreamWith(ctx context.Context, desc *StreamDesc, cc *ClientConn, method
 			ClientStreams:  desc.ClientStreams,
 			ContentSubtype: ci.contentSubtype,
 			SendCompress:   sendCompress,
-			AcceptCompress: cc.acceptEncoding(sendCompress),
+			AcceptCompress: cc.acceptEncoding(sendCompress, ci.acceptCompressors),
 		},
 	}
 	cs.retry.init(cs)
@@ -200,8 +201,12 @@ func newStreamWith(ctx context.Context, desc *StreamDesc, cc *ClientConn, method
 }
 
 // acceptEncoding advertises every registered compressor, as grpc-go does,
-// plus the one used for sending if it is a legacy one (WithCompressor).
-func (cc *ClientConn) acceptEncoding(sendCompress string) string {
+// plus the one used for sending if it is a legacy one (WithCompressor); or
+// only those allowed by experimental.AcceptCompressors.
+func (cc *ClientConn) acceptEncoding(sendCompress string, allowed []string) string {
+	if allowed != nil {
+		return strings.Join(allowed, ",")
+	}
 	if sendCompress == "" || sendCompress == encoding.Identity || grpcutil.IsCompressorNameRegistered(sendCompress) {
 		return cc.registeredCompressors
 	}
@@ -417,6 +422,9 @@ func (cs *clientStream) recvOne(a *csAttempt, m any) error {
 			return err
 		}
 		a.recvCompress = a.s.RecvCompress()
+		if !compressorAllowed(cs.ci.acceptCompressors, a.recvCompress) {
+			return status.Errorf(codes.Internal, "grpc: peer compressed the response with %q which is not allowed by AcceptCompressors", a.recvCompress)
+		}
 		if !a.s.TrailersOnly() {
 			// Headers mean the server acted on the RPC: no retry now.
 			cs.commitIf(a)

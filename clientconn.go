@@ -332,6 +332,7 @@ func (cc *ClientConn) transportOptions() transport.ClientOptions {
 		WriteBufferSize:       bufSize(o.writeBufferSize),
 		ReadBufferSize:        bufSize(o.readBufferSize),
 		Keepalive:             cc.keepaliveParams(),
+		BufferPool:            o.bufferPool,
 	}
 }
 

@@ -3,6 +3,7 @@ package grpc
 import (
 	"context"
 	"google.golang.org/grpc/internal"
+	"google.golang.org/grpc/mem"
 	"net"
 	"time"
 
@@ -36,6 +37,8 @@ const (
 type dialOptions struct {
 	clientStatsOptions  // stats handlers (stats_hooks.go)
 	channelzDialOptions // WithChannelzParentID (channelz.go)
+
+	bufferPool mem.BufferPool // experimental.WithBufferPool; nil: the default
 
 	creds       credentials.TransportCredentials
 	credsBundle credentials.Bundle
@@ -529,6 +532,9 @@ func WithSharedWriteBuffer(val bool) DialOption {
 }
 
 func init() {
+	internal.WithBufferPool = func(pool mem.BufferPool) DialOption {
+		return funcDialOption(func(o *dialOptions) { o.bufferPool = pool })
+	}
 	internal.JoinDialOptions = func(opts ...DialOption) DialOption {
 		return funcDialOption(func(o *dialOptions) {
 			for _, opt := range opts {

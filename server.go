@@ -297,6 +297,7 @@ func (s *Server) transportOptions(authInfo credentials.AuthInfo) transport.Serve
 		Keepalive:            s.opts.keepaliveParams,
 		KeepalivePolicy:      s.opts.keepalivePolicy,
 		AuthInfo:             authInfo,
+		BufferPool:           s.opts.bufferPool,
 		DynamicWindow:        !s.opts.staticWindow,
 	}
 	o.InTapHandle = s.opts.inTapHandle

@@ -2,6 +2,7 @@ package grpc
 
 import (
 	"google.golang.org/grpc/internal"
+	"google.golang.org/grpc/mem"
 	"math"
 	"time"
 
@@ -21,6 +22,8 @@ const (
 
 type serverOptions struct {
 	serverStatsOptions // stats handlers, tap handle (stats_hooks.go)
+
+	bufferPool mem.BufferPool // experimental.BufferPool; nil: the default
 
 	creds                 credentials.TransportCredentials
 	codec                 encoding.CodecV2 // nil: chosen per stream from the content-subtype
@@ -318,6 +321,9 @@ func SharedWriteBuffer(val bool) ServerOption {
 }
 
 func init() {
+	internal.BufferPool = func(pool mem.BufferPool) ServerOption {
+		return funcServerOption(func(o *serverOptions) { o.bufferPool = pool })
+	}
 	internal.JoinServerOptions = func(opts ...ServerOption) ServerOption {
 		return funcServerOption(func(o *serverOptions) {
 			for _, opt := range opts {

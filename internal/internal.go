@@ -42,3 +42,20 @@ var ORCAAllowAnyMinReportingInterval any
 // func(...grpc.DialOption) grpc.DialOption that applies several dial options
 // as one.
 var JoinDialOptions any
+
+// SetDefaultBufferPool is set by the mem package to a func(mem.BufferPool)
+// replacing the pool mem.DefaultBufferPool returns (for
+// experimental.SetDefaultBufferPool).
+var SetDefaultBufferPool any
+
+// WithBufferPool is set by the grpc package to a
+// func(mem.BufferPool) grpc.DialOption (experimental.WithBufferPool).
+var WithBufferPool any
+
+// BufferPool is set by the grpc package to a
+// func(mem.BufferPool) grpc.ServerOption (experimental.BufferPool).
+var BufferPool any
+
+// AcceptCompressors is set by the grpc package to a
+// func(...string) grpc.CallOption (experimental.AcceptCompressors).
+var AcceptCompressors any

@@ -7,6 +7,7 @@ package mem
 
 import (
 	"fmt"
+	"google.golang.org/grpc/internal"
 	"math/bits"
 	"sort"
 	"sync"
@@ -36,6 +37,7 @@ func init() {
 		panic(fmt.Sprintf("Failed to create default buffer pool: %v", err))
 	}
 	defaultBufferPool = p
+	internal.SetDefaultBufferPool = func(p BufferPool) { defaultBufferPool = p }
 }
 
 // DefaultBufferPool returns the pool gRPC uses unless told otherwise: tiers

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
@@ -40,6 +41,9 @@ type ClientOptions struct {
 	// windows as the connection's bandwidth-delay product requires
 	// (grpc-go's default unless a window size option was given).
 	DynamicWindow bool
+	// BufferPool is where the connection takes its buffers; nil means
+	// mem.DefaultBufferPool().
+	BufferPool    mem.BufferPool
 	ChannelzHooks // channelz socket (channelz_hooks.go)
 }
 
@@ -92,7 +96,7 @@ func NewClientTransport(conn net.Conn, opts ClientOptions) (*ClientTransport, er
 	t := &ClientTransport{opts: opts, nextID: 1, goAwayID: maxStreamID,
 		readerDone: make(chan struct{}), preface: make(chan struct{})}
 	t.client = true
-	t.initConn(conn, opts.WriteBufferSize, opts.ReadBufferSize, opts.MaxHeaderListSize,
+	t.initConn(conn, opts.BufferPool, opts.WriteBufferSize, opts.ReadBufferSize, opts.MaxHeaderListSize,
 		opts.InitialWindowSize, opts.InitialConnWindowSize)
 	t.bdp.on = opts.DynamicWindow
 	t.turn = newReadTurn(t.br.ready != nil || resumesAfterDeadline(conn))

@@ -21,15 +21,14 @@ const defaultMaxHeaderListSize = 16 << 20
 // h2conn is the state one HTTP/2 connection has regardless of side: the
 // writer, the read framer, flow control, settings and the stream table.
 type h2conn struct {
-	client bool
-	nc     net.Conn
-	w      writer
-	fr     *http2.Framer
-	hr     headerReader
-	br     *bufReader
-	pool   mem.BufferPool
-	peer   *peer.Peer
-	done   chan struct{} // closed when the transport is closed
+	nc   net.Conn
+	w    writer
+	fr   *http2.Framer
+	hr   headerReader
+	br   *bufReader
+	pool mem.BufferPool
+	peer *peer.Peer
+	done chan struct{} // closed when the transport is closed
 
 	streamWindow atomic.Uint32 // our per-stream receive window (BDP may grow it)
 	connWindow   uint32        // our connection receive window; reader only
@@ -52,6 +51,7 @@ type h2conn struct {
 	mu         sync.Mutex
 	streams    map[uint32]*stream
 	closed     bool
+	client     bool           // set once at creation; beside closed to share padding
 	closeSt    *status.Status // why the transport closed
 	sendQuota  int64
 	quotaCh    chan struct{}
@@ -79,9 +79,12 @@ func (c *h2conn) headerListTooBig(hf []hpack.HeaderField) (uint32, bool) {
 	return limit, n > uint64(limit)
 }
 
-func (c *h2conn) initConn(nc net.Conn, wbuf, rbuf int, maxHdr *uint32, streamWin, connWin int32) {
+func (c *h2conn) initConn(nc net.Conn, pool mem.BufferPool, wbuf, rbuf int, maxHdr *uint32, streamWin, connWin int32) {
 	c.nc = nc
-	c.pool = mem.DefaultBufferPool()
+	c.pool = pool
+	if pool == nil {
+		c.pool = mem.DefaultBufferPool()
+	}
 	c.done = make(chan struct{})
 	c.streams = make(map[uint32]*stream)
 	c.sendQuota = defaultWindow

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"google.golang.org/grpc/mem"
 	"io"
 	"net"
 	"strconv"
@@ -26,14 +27,17 @@ type ServerOptions struct {
 	MaxConcurrentStreams  uint32 // 0 = unlimited
 	InitialWindowSize     int32
 	InitialConnWindowSize int32
-	MaxHeaderListSize     *uint32
-	WriteBufferSize       int
-	ReadBufferSize        int
-	Keepalive             keepalive.ServerParameters
-	KeepalivePolicy       keepalive.EnforcementPolicy
-	AuthInfo              credentials.AuthInfo
 	// DynamicWindow turns on BDP estimation (see ClientOptions).
-	DynamicWindow bool
+	DynamicWindow     bool
+	MaxHeaderListSize *uint32
+	WriteBufferSize   int
+	ReadBufferSize    int
+	Keepalive         keepalive.ServerParameters
+	KeepalivePolicy   keepalive.EnforcementPolicy
+	AuthInfo          credentials.AuthInfo
+	// BufferPool is where the connection takes its buffers; nil means
+	// mem.DefaultBufferPool().
+	BufferPool mem.BufferPool
 	// HeaderTableSize, when set, is the HPACK dynamic table size we
 	// advertise and let the client's encoder use (4096 otherwise).
 	HeaderTableSize *uint32
@@ -98,7 +102,7 @@ func NewServerTransport(conn net.Conn, opts ServerOptions) (*ServerTransport, er
 	if t.maxStreams == 0 {
 		t.maxStreams = ^uint32(0)
 	}
-	t.initConn(conn, opts.WriteBufferSize, opts.ReadBufferSize, opts.MaxHeaderListSize,
+	t.initConn(conn, opts.BufferPool, opts.WriteBufferSize, opts.ReadBufferSize, opts.MaxHeaderListSize,
 		opts.InitialWindowSize, opts.InitialConnWindowSize)
 	t.bdp.on = opts.DynamicWindow
 	if opts.HeaderTableSize != nil {
