@@ -6,9 +6,13 @@
 // A request matching any deny rule is refused; otherwise it is admitted only
 // if it matches an allow rule. Refused RPCs fail with PermissionDenied.
 //
+// A policy may also ask for its decisions to be audited (gRFC A59): its
+// "audit_logging_options" name audit loggers, registered with package
+// google.golang.org/grpc/authz/audit, and the decisions (denials,
+// admissions or both) to give them.
+//
 // The policy is evaluated directly rather than translated to xDS RBAC
-// configuration as grpc-go does; audit logging is not implemented (policies
-// naming only optional audit loggers are accepted).
+// configuration as grpc-go does.
 //
 // # Experimental
 //
@@ -46,7 +50,9 @@ type StaticInterceptor struct {
 // interceptors enforcing it. It fails if the policy is malformed, for
 // example when it has no name or no allow rules, names an unknown field, or
 // has a header rule on a pseudo-header, "host", a hop-by-hop header or a
-// "grpc-" header.
+// "grpc-" header. It also fails if the policy requires an audit logger for
+// which no builder is registered (optional ones are skipped) or whose
+// builder rejects its config; the audit loggers are built here.
 func NewStatic(authzPolicy string) (*StaticInterceptor, error) {
 	p, err := parsePolicy(authzPolicy)
 	if err != nil {
@@ -65,6 +71,7 @@ func (i *StaticInterceptor) authorize(ctx context.Context) error {
 		return status.Errorf(codes.Internal, "gRPC RBAC: %v", err)
 	}
 	rule, ok := i.policy.decide(r)
+	i.policy.auditDecision(r, rule, ok)
 	if ok {
 		return nil
 	}
@@ -116,7 +123,8 @@ type FileWatcherOptions struct {
 
 // FileWatcherInterceptor authorizes RPCs against a policy file that it
 // rereads periodically. A changed file that fails to parse is logged and
-// ignored: the last valid policy stays in force.
+// ignored: the last valid policy stays in force. Each policy loaded gets
+// newly built audit loggers.
 type FileWatcherInterceptor struct {
 	opts    FileWatcherOptions
 	current atomic.Pointer[StaticInterceptor]

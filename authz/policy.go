@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/authz/audit"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
@@ -124,6 +125,48 @@ type policy struct {
 	name  string
 	deny  []rule
 	allow []rule
+	audit auditing
+}
+
+// auditCondition says which decisions are given to the audit loggers.
+type auditCondition int
+
+const (
+	auditNone auditCondition = iota
+	auditOnDeny
+	auditOnAllow
+	auditOnDenyAndAllow
+)
+
+// auditConditions maps the values audit_condition may take.
+var auditConditions = map[string]auditCondition{
+	"NONE":              auditNone,
+	"ON_DENY":           auditOnDeny,
+	"ON_ALLOW":          auditOnAllow,
+	"ON_DENY_AND_ALLOW": auditOnDenyAndAllow,
+}
+
+// auditing is a policy's audit logging: the loggers built for it, in the
+// order the policy lists them, and when to call them.
+type auditing struct {
+	condition auditCondition
+	loggers   []audit.Logger
+}
+
+// wants reports whether a decision with the given outcome is audited.
+func (a *auditing) wants(authorized bool) bool {
+	if len(a.loggers) == 0 {
+		return false
+	}
+	switch a.condition {
+	case auditOnDenyAndAllow:
+		return true
+	case auditOnAllow:
+		return authorized
+	case auditOnDeny:
+		return !authorized
+	}
+	return false
 }
 
 // hopByHopHeaders are connection-level HTTP headers. They, pseudo-headers
@@ -133,9 +176,6 @@ var hopByHopHeaders = map[string]bool{
 	"host": true, "connection": true, "keep-alive": true, "proxy-authenticate": true,
 	"proxy-authorization": true, "te": true, "trailer": true, "transfer-encoding": true, "upgrade": true,
 }
-
-// auditConditions are the values audit_condition may take.
-var auditConditions = map[string]bool{"NONE": true, "ON_DENY": true, "ON_ALLOW": true, "ON_DENY_AND_ALLOW": true}
 
 // parsePolicy validates and compiles a JSON policy.
 func parsePolicy(s string) (*policy, error) {
@@ -151,7 +191,8 @@ func parsePolicy(s string) (*policy, error) {
 	if len(jp.AllowRules) == 0 {
 		return nil, errors.New(`"allow_rules" is not present`)
 	}
-	if err := checkAudit(jp.AuditLoggingOptions); err != nil {
+	cond, err := checkAudit(jp.AuditLoggingOptions)
+	if err != nil {
 		return nil, err
 	}
 	deny, err := compileRules(jp.DenyRules)
@@ -162,28 +203,65 @@ func parsePolicy(s string) (*policy, error) {
 	if err != nil {
 		return nil, fmt.Errorf(`"allow_rules" %v`, err)
 	}
-	return &policy{name: jp.Name, deny: deny, allow: allow}, nil
+	loggers, err := buildLoggers(jp.AuditLoggingOptions.AuditLoggers)
+	if err != nil {
+		return nil, err
+	}
+	return &policy{name: jp.Name, deny: deny, allow: allow, audit: auditing{condition: cond, loggers: loggers}}, nil
 }
 
-// checkAudit validates audit_logging_options. Audit loggers are not
-// implemented here, so, as when none is registered, a required logger is an
-// error and an optional one is ignored.
-func checkAudit(o jsonAuditOptions) error {
-	if o.AuditCondition != "" && !auditConditions[o.AuditCondition] {
-		return fmt.Errorf("failed to parse AuditCondition %v. Allowed values {NONE, ON_DENY, ON_ALLOW, ON_DENY_AND_ALLOW}", o.AuditCondition)
+// checkAudit validates the shape of audit_logging_options and returns its
+// condition, NONE when absent.
+func checkAudit(o jsonAuditOptions) (auditCondition, error) {
+	cond := auditNone
+	if o.AuditCondition != "" {
+		c, ok := auditConditions[o.AuditCondition]
+		if !ok {
+			return 0, fmt.Errorf("failed to parse AuditCondition %v. Allowed values {NONE, ON_DENY, ON_ALLOW, ON_DENY_AND_ALLOW}", o.AuditCondition)
+		}
+		cond = c
 	}
 	for i, l := range o.AuditLoggers {
 		if l.Name == "" {
-			return fmt.Errorf("missing required field: name in audit_logging_options.audit_loggers[%v]", i)
+			return 0, fmt.Errorf("missing required field: name in audit_logging_options.audit_loggers[%v]", i)
 		}
 		if len(l.Config) > 0 && string(l.Config) != "null" && !bytes.HasPrefix(bytes.TrimSpace(l.Config), []byte("{")) {
-			return fmt.Errorf("audit_logging_options.audit_loggers[%v]: config must be a JSON object", i)
-		}
-		if !l.IsOptional {
-			return fmt.Errorf("no builder registered for %v", l.Name)
+			return 0, fmt.Errorf("failed to unmarshal policy: audit_logging_options.audit_loggers[%v]: config must be a JSON object", i)
 		}
 	}
-	return nil
+	return cond, nil
+}
+
+// buildLoggers builds the audit loggers a policy names, using the builders
+// registered with package audit. A logger whose name has no builder is an
+// error unless it is marked optional, in which case it is left out. Each
+// builder is given the logger's config as a JSON object, "{}" when the
+// policy has none.
+func buildLoggers(ls []jsonAuditLogger) ([]audit.Logger, error) {
+	var out []audit.Logger
+	for _, l := range ls {
+		b := audit.GetLoggerBuilder(l.Name)
+		if b == nil {
+			if l.IsOptional {
+				continue
+			}
+			return nil, fmt.Errorf("no builder registered for %v", l.Name)
+		}
+		cfg := json.RawMessage("{}")
+		if len(l.Config) > 0 && string(l.Config) != "null" {
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, l.Config); err != nil {
+				return nil, fmt.Errorf("custom config could not be parsed by registered factory. error: %v", err)
+			}
+			cfg = buf.Bytes()
+		}
+		c, err := b.ParseLoggerConfig(cfg)
+		if err != nil {
+			return nil, fmt.Errorf("custom config could not be parsed by registered factory. error: %v", err)
+		}
+		out = append(out, b.Build(c))
+	}
+	return out, nil
 }
 
 func compileRules(rules []jsonRule) ([]rule, error) {
@@ -237,6 +315,9 @@ type request struct {
 	// otherwise, since only TLS identifies the peer.
 	tls   bool
 	certs []*x509.Certificate
+	// spiffeID is the peer's SPIFFE ID, if it has one; it is the principal
+	// reported to audit loggers.
+	spiffeID string
 }
 
 // requestFromContext gathers the request's properties from a server
@@ -258,8 +339,14 @@ func requestFromContext(ctx context.Context) (*request, error) {
 	switch ti := p.AuthInfo.(type) {
 	case credentials.TLSInfo:
 		r.tls, r.certs = true, ti.State.PeerCertificates
+		if ti.SPIFFEID != nil {
+			r.spiffeID = ti.SPIFFEID.String()
+		}
 	case *credentials.TLSInfo:
 		r.tls, r.certs = true, ti.State.PeerCertificates
+		if ti.SPIFFEID != nil {
+			r.spiffeID = ti.SPIFFEID.String()
+		}
 	}
 	return r, nil
 }
@@ -335,4 +422,27 @@ func (p *policy) decide(r *request) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// auditDecision gives the decision decide reached for r to the policy's
+// audit loggers if its condition asks for it. The reported rule is
+// qualified with the policy's name, as "<policy>_<rule>", and is empty when
+// the request was refused for matching no allow rule.
+func (p *policy) auditDecision(r *request, rule string, authorized bool) {
+	if !p.audit.wants(authorized) {
+		return
+	}
+	if rule != "" {
+		rule = p.name + "_" + rule
+	}
+	e := &audit.Event{
+		FullMethodName: r.method,
+		Principal:      r.spiffeID,
+		PolicyName:     p.name,
+		MatchedRule:    rule,
+		Authorized:     authorized,
+	}
+	for _, l := range p.audit.loggers {
+		l.Log(e)
+	}
 }

@@ -25,7 +25,7 @@ func TestParsePolicyErrors(t *testing.T) {
 		{`{"name": "p", "allow_rules": [{"name": "r", "request": {"headers": [{"key": "grpc-timeout", "values": ["v"]}]}}]}`, `unsupported "key" grpc-timeout`},
 		{`{"name": "p", "allow_rules": [{"name": "r", "request": {"headers": [{"key": "te", "values": ["v"]}]}}]}`, `unsupported "key" te`},
 		{`{"name": "p", "allow_rules": [{"name": "r"}], "audit_logging_options": {"audit_condition": "SOMETIMES"}}`, "failed to parse AuditCondition"},
-		{`{"name": "p", "allow_rules": [{"name": "r"}], "audit_logging_options": {"audit_loggers": [{"name": "stdout_logger"}]}}`, "no builder registered for stdout_logger"},
+		{`{"name": "p", "allow_rules": [{"name": "r"}], "audit_logging_options": {"audit_loggers": [{"name": "authz_test_unregistered"}]}}`, "no builder registered for authz_test_unregistered"},
 		{`{"name": "p", "allow_rules": [{"name": "r"}], "audit_logging_options": {"audit_loggers": [{"is_optional": true}]}}`, "missing required field: name"},
 	} {
 		_, err := NewStatic(tc.policy)
