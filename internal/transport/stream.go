@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"google.golang.org/grpc/internal/grpcutil"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -73,7 +74,7 @@ var procStart = time.Now()
 // join it, and handing it to a flushing goroutine would only add a
 // goroutine start and a wake-up per message.
 func (s *stream) streamingMode() flushMode {
-	now := int64(time.Since(procStart))
+	now := monoNow()
 	prev := s.lastWrite.Swap(now)
 	if s.readSinceWrite.Swap(false) || now-prev > int64(streamGap) {
 		return flushNow
@@ -320,7 +321,7 @@ func (s *stream) take(n int) mem.BufferSlice {
 		s.buffered -= n
 		return mem.BufferSlice{b}
 	}
-	p := s.c.pool.Get(n)
+	p := grpcutil.GetForOverwrite(s.c.pool, n)
 	s.copyOut(*p)
 	return mem.BufferSlice{mem.NewBuffer(p, s.c.pool)}
 }
