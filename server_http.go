@@ -21,15 +21,18 @@ import (
 // for a content-type other than application/grpc[+subtype], 505 for
 // HTTP/1.x and 500 for a ResponseWriter that cannot flush.
 //
-// To share one port (such as 443 for https) between gRPC and an existing
-// http.Handler, use a root http.Handler such as:
+// One port can serve both gRPC and ordinary HTTP traffic by routing on the
+// protocol version and content type, for example:
 //
-//	if r.ProtoMajor == 2 && strings.HasPrefix(
-//		r.Header.Get("Content-Type"), "application/grpc") {
-//		grpcServer.ServeHTTP(w, r)
-//	} else {
-//		yourMux.ServeHTTP(w, r)
-//	}
+//	mux := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+//		isGRPC := r.ProtoMajor == 2 &&
+//			strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc")
+//		if isGRPC {
+//			grpcServer.ServeHTTP(w, r)
+//			return
+//		}
+//		webHandler.ServeHTTP(w, r)
+//	})
 //
 // The RPC runs through the same interceptors, stats handlers, codecs,
 // compressors and message size limits as RPCs on connections the server
@@ -41,8 +44,8 @@ import (
 //
 // # Experimental
 //
-// Notice: This API is EXPERIMENTAL and may be changed or removed in a
-// later release.
+// This method is experimental in grpc-go as well: it may change or go
+// away in a later release.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Stop cancels the RPC through its context: the stream's context
 	// derives from the request's.

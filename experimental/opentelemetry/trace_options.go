@@ -1,5 +1,6 @@
-// Package opentelemetry is EXPERIMENTAL and will be moved to stats/opentelemetry
-// package in a later release.
+// Package opentelemetry holds, for now, the tracing settings of the
+// OpenTelemetry instrumentation in google.golang.org/grpc/stats/opentelemetry,
+// where grpc-go plans to move them; like grpc-go's, it is experimental.
 //
 // It holds the tracing settings of the OpenTelemetry instrumentation of
 // google.golang.org/grpc/stats/opentelemetry.
