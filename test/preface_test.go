@@ -5,9 +5,11 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/net/http2"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
@@ -45,16 +47,24 @@ func newPrefaceServer(t *testing.T) *prefaceServer {
 	return s
 }
 
+// client returns a ClientConn to s (insecure, plus opts).
+func (s *prefaceServer) client(t *testing.T, opts ...grpc.DialOption) *grpc.ClientConn {
+	t.Helper()
+	opts = append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, opts...)
+	cc, err := grpc.NewClient(s.lis.Addr().String(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cc
+}
+
 // A connection is READY only once the server's SETTINGS arrived (as in
 // grpc-go): before, the server's stream limit is unknown.
 func TestReadyWaitsForServerPreface(t *testing.T) {
 	defer leakcheck.Check(t)
 	s := newPrefaceServer(t)
 	defer s.lis.Close()
-	cc, err := grpc.NewClient(s.lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cc := s.client(t)
 	defer cc.Close()
 	ctx, cancel := testCtx(t)
 	defer cancel()
@@ -86,10 +96,7 @@ func TestServerPrefaceMustBeSettings(t *testing.T) {
 	defer leakcheck.Check(t)
 	s := newPrefaceServer(t)
 	defer s.lis.Close()
-	cc, err := grpc.NewClient(s.lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cc := s.client(t)
 	defer cc.Close()
 	ctx, cancel := testCtx(t)
 	defer cancel()
@@ -102,9 +109,36 @@ func TestServerPrefaceMustBeSettings(t *testing.T) {
 		http2.NewFramer(c, c).WritePing(false, [8]byte{})
 		io.Copy(io.Discard, c) // until the client hangs up
 	}()
-	_, err = testpb.NewTestServiceClient(cc).Unary(ctx, &testpb.Request{})
+	_, err := testpb.NewTestServiceClient(cc).Unary(ctx, &testpb.Request{})
 	st := wantCode(t, err, codes.Unavailable)
 	if !strings.Contains(st.Message(), "initial http2 frame from server is not a settings frame: *http2.PingFrame") {
 		t.Fatalf("error %q does not say the server's first frame was not SETTINGS", st.Message())
+	}
+}
+
+// A server that never sends its SETTINGS fails the connection attempt
+// once the connect deadline passes, with grpc-go's message.
+func TestServerPrefaceTimeout(t *testing.T) {
+	defer leakcheck.Check(t)
+	s := newPrefaceServer(t)
+	defer s.lis.Close()
+	cc := s.client(t, grpc.WithConnectParams(grpc.ConnectParams{
+		MinConnectTimeout: 100 * time.Millisecond,
+		// The connect deadline is the longer of this and the backoff delay.
+		Backoff: backoff.Config{BaseDelay: 50 * time.Millisecond, Multiplier: 1.6, MaxDelay: 50 * time.Millisecond},
+	}))
+	defer cc.Close()
+	ctx, cancel := testCtx(t)
+	defer cancel()
+	go func() {
+		if c, ok := <-s.conn; ok {
+			defer c.Close()
+			io.Copy(io.Discard, c) // silent until the client hangs up
+		}
+	}()
+	_, err := testpb.NewTestServiceClient(cc).Unary(ctx, &testpb.Request{})
+	st := wantCode(t, err, codes.Unavailable)
+	if !strings.Contains(st.Message(), "failed to receive server preface within timeout") {
+		t.Fatalf("error %q does not say the server preface never came", st.Message())
 	}
 }
